@@ -1,0 +1,258 @@
+/*
+ * zmq_poll event loop. Handlers may add or remove items while running:
+ * removal only marks the slot dead, and dead slots are compacted between
+ * iterations, so the poll array never changes under a dispatch.
+ */
+#include "common/loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+struct handler {
+	loop_fn		*fn;
+	void		*arg;
+	int		 dead;
+};
+
+struct timer {
+	uint64_t	 id;
+	uint64_t	 due;
+	int		 ms;
+	int		 repeat;
+	int		 dead;
+	loop_fn		*fn;
+	void		*arg;
+};
+
+struct loop {
+	zmq_pollitem_t	*items;
+	struct handler	*handlers;
+	size_t		 n, cap;
+	struct timer	*timers;
+	size_t		 ntimers, timers_cap;
+	uint64_t	 next_timer_id;
+	struct handler	*before;
+	size_t		 nbefore;
+	int		 stop;
+	uint64_t	 iterations;
+};
+
+uint64_t
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct loop *
+loop_new(void)
+{
+	struct loop *l = xcalloc(1, sizeof(*l));
+
+	l->next_timer_id = 1;
+	return l;
+}
+
+void
+loop_destroy(struct loop **lp)
+{
+	struct loop *l;
+
+	if (lp == NULL || (l = *lp) == NULL)
+		return;
+	free(l->items);
+	free(l->handlers);
+	free(l->timers);
+	free(l->before);
+	free(l);
+	*lp = NULL;
+}
+
+static void
+add_item(struct loop *l, void *sock, int fd, loop_fn *fn, void *arg)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->items = xreallocarray(l->items, l->cap, sizeof(*l->items));
+		l->handlers = xreallocarray(l->handlers, l->cap,
+		    sizeof(*l->handlers));
+	}
+	memset(&l->items[l->n], 0, sizeof(l->items[l->n]));
+	l->items[l->n].socket = sock;
+	l->items[l->n].fd = fd;
+	l->items[l->n].events = ZMQ_POLLIN;
+	l->handlers[l->n] = (struct handler){ fn, arg, 0 };
+	l->n++;
+}
+
+void
+loop_add_sock(struct loop *l, void *sock, loop_fn *fn, void *arg)
+{
+	add_item(l, sock, -1, fn, arg);
+}
+
+void
+loop_add_fd(struct loop *l, int fd, loop_fn *fn, void *arg)
+{
+	add_item(l, NULL, fd, fn, arg);
+}
+
+void
+loop_remove_sock(struct loop *l, void *sock)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].socket == sock)
+			l->handlers[i].dead = 1;
+}
+
+void
+loop_remove_fd(struct loop *l, int fd)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].socket == NULL && l->items[i].fd == fd)
+			l->handlers[i].dead = 1;
+}
+
+uint64_t
+loop_add_timer(struct loop *l, int ms, int repeat, loop_fn *fn, void *arg)
+{
+	struct timer *t;
+
+	if (l->ntimers == l->timers_cap) {
+		l->timers_cap = l->timers_cap ? l->timers_cap * 2 : 8;
+		l->timers = xreallocarray(l->timers, l->timers_cap,
+		    sizeof(*l->timers));
+	}
+	t = &l->timers[l->ntimers++];
+	*t = (struct timer){ l->next_timer_id++, loop_now_ms() + (uint64_t)ms,
+	    ms, repeat, 0, fn, arg };
+	return t->id;
+}
+
+void
+loop_cancel_timer(struct loop *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->ntimers; i++)
+		if (l->timers[i].id == id)
+			l->timers[i].dead = 1;
+}
+
+void
+loop_before_sleep(struct loop *l, loop_fn *fn, void *arg)
+{
+	l->before = xreallocarray(l->before, l->nbefore + 1,
+	    sizeof(*l->before));
+	l->before[l->nbefore++] = (struct handler){ fn, arg, 0 };
+}
+
+void
+loop_stop(struct loop *l)
+{
+	l->stop = 1;
+}
+
+uint64_t
+loop_iterations(const struct loop *l)
+{
+	return l->iterations;
+}
+
+/* Drop dead poll items and timers; runs between iterations only. */
+static void
+compact(struct loop *l)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->handlers[i].dead)
+			continue;
+		l->items[j] = l->items[i];
+		l->handlers[j++] = l->handlers[i];
+	}
+	l->n = j;
+	j = 0;
+	for (size_t i = 0; i < l->ntimers; i++)
+		if (!l->timers[i].dead)
+			l->timers[j++] = l->timers[i];
+	l->ntimers = j;
+}
+
+/* Milliseconds until the next timer, -1 if none. */
+static long
+next_timeout(struct loop *l, uint64_t now)
+{
+	long best = -1;
+
+	for (size_t i = 0; i < l->ntimers; i++) {
+		struct timer *t = &l->timers[i];
+		long d = t->due > now ? (long)(t->due - now) : 0;
+
+		if (!t->dead && (best < 0 || d < best))
+			best = d;
+	}
+	return best;
+}
+
+static void
+run_timers(struct loop *l)
+{
+	uint64_t now = loop_now_ms();
+	size_t n = l->ntimers;	/* timers added by handlers wait a turn */
+
+	for (size_t i = 0; i < n && !l->stop; i++) {
+		struct timer *t = &l->timers[i];
+
+		if (t->dead || t->due > now)
+			continue;
+		if (t->repeat)
+			t->due = now + (uint64_t)t->ms;
+		else
+			t->dead = 1;
+		t->fn(l, t->arg);	/* may realloc l->timers */
+	}
+}
+
+int
+loop_run(struct loop *l)
+{
+	while (!l->stop) {
+		size_t n;
+		long timeout;
+		int rc;
+
+		compact(l);
+		for (size_t i = 0; i < l->nbefore; i++)
+			l->before[i].fn(l, l->before[i].arg);
+		compact(l);
+		if (l->stop)
+			break;
+		timeout = next_timeout(l, loop_now_ms());
+		n = l->n;
+		rc = zmq_poll(l->items, (int)n, timeout);
+		l->iterations++;
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ETERM)
+				break;
+			fatal("zmq_poll");
+		}
+		for (size_t i = 0; i < n && rc > 0 && !l->stop; i++) {
+			if (!(l->items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+				continue;
+			if (!l->handlers[i].dead)
+				l->handlers[i].fn(l, l->handlers[i].arg);
+		}
+		run_timers(l);
+	}
+	return 0;
+}

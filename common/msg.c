@@ -1,0 +1,150 @@
+/* Envelope + payload framing over ZeroMQ (see msg.h). */
+#include "common/msg.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "common/log.h"
+
+Envelope
+msg_env(MsgType type)
+{
+	Envelope env = Envelope_init_zero;
+
+	env.type = type;
+	return env;
+}
+
+int
+msg_send(void *sock, const uint8_t *ident, size_t ident_len,
+    const Envelope *env, const void *payload, size_t len)
+{
+	uint8_t buf[Envelope_size];
+	pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
+	int more = payload != NULL ? ZMQ_SNDMORE : 0;
+
+	if (!pb_encode(&os, Envelope_fields, env))
+		fatalx("encode %s: %s", msg_type_name(env->type),
+		    PB_GET_ERROR(&os));
+	if (ident != NULL &&
+	    zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return -1;
+	if (zmq_send(sock, buf, os.bytes_written, more | ZMQ_DONTWAIT) < 0)
+		return -1;
+	if (payload != NULL && zmq_send(sock, payload, len, ZMQ_DONTWAIT) < 0)
+		return -1;
+	return 0;
+}
+
+/* Discard the rest of a multipart message. */
+static void
+drain_more(void *sock)
+{
+	int more;
+	size_t sz = sizeof(more);
+	zmq_msg_t f;
+
+	for (;;) {
+		if (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) < 0 || !more)
+			return;
+		zmq_msg_init(&f);
+		zmq_msg_recv(&f, sock, 0);
+		zmq_msg_close(&f);
+	}
+}
+
+static int
+has_more(void *sock)
+{
+	int more = 0;
+	size_t sz = sizeof(more);
+
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz);
+	return more;
+}
+
+int
+msg_recv(void *sock, int router, struct msg *m)
+{
+	zmq_msg_t f;
+	pb_istream_t is;
+	int n;
+
+	m->ident_len = 0;
+	m->has_payload = 0;
+	m->payload = NULL;
+	m->len = 0;
+	if (router) {
+		n = zmq_recv(sock, m->ident, sizeof(m->ident), ZMQ_DONTWAIT);
+		if (n < 0)
+			return -1;
+		m->ident_len = (size_t)n > sizeof(m->ident) ?
+		    sizeof(m->ident) : (size_t)n;
+	}
+	zmq_msg_init(&f);
+	if (zmq_msg_recv(&f, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&f);
+		return -1;
+	}
+	is = pb_istream_from_buffer(zmq_msg_data(&f), zmq_msg_size(&f));
+	memset(&m->env, 0, sizeof(m->env));
+	if (!pb_decode(&is, Envelope_fields, &m->env))
+		fatalx("undecodable envelope (%zu bytes): %s",
+		    zmq_msg_size(&f), PB_GET_ERROR(&is));
+	zmq_msg_close(&f);
+	zmq_msg_init(&m->frame);
+	if (has_more(sock)) {
+		zmq_msg_recv(&m->frame, sock, 0);
+		m->has_payload = 1;
+		m->payload = zmq_msg_data(&m->frame);
+		m->len = zmq_msg_size(&m->frame);
+		drain_more(sock);
+	}
+	return 0;
+}
+
+void
+msg_close(struct msg *m)
+{
+	zmq_msg_close(&m->frame);
+	m->has_payload = 0;
+	m->payload = NULL;
+	m->len = 0;
+}
+
+#define CASE(x) case x: return &#x[sizeof("MsgType_") - 1]
+const char *
+msg_type_name(int type)
+{
+	switch (type) {
+	CASE(MsgType_MSG_NONE);
+	CASE(MsgType_SUPERVISOR_READY);
+	CASE(MsgType_SUPERVISOR_HEARTBEAT);
+	CASE(MsgType_SUPERVISOR_STOP);
+	CASE(MsgType_REPL_SUBMIT);
+	CASE(MsgType_REPL_TOUCH);
+	CASE(MsgType_COMMIT);
+	CASE(MsgType_COMMIT_TICK);
+	CASE(MsgType_STORE_HELLO);
+	CASE(MsgType_STORE_STATE);
+	CASE(MsgType_STORE_APPEND);
+	CASE(MsgType_STORE_ACK);
+	CASE(MsgType_STORE_COMMIT);
+	CASE(MsgType_STORE_SNAP_REQ);
+	CASE(MsgType_STORE_SNAP_CHUNK);
+	CASE(MsgType_STORE_SNAP_END);
+	CASE(MsgType_STORE_LOG_REQ);
+	CASE(MsgType_STORE_LOG_ENTRY);
+	CASE(MsgType_STORE_LOG_END);
+	CASE(MsgType_STORE_SESSIONS_REQ);
+	CASE(MsgType_STORE_SESSIONS);
+	CASE(MsgType_ELECTION_QUERY);
+	CASE(MsgType_ELECTION_RESULT);
+	default:
+		return "unknown";
+	}
+}
+#undef CASE

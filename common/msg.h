@@ -1,0 +1,47 @@
+/*
+ * Typed messages over ZeroMQ: frame 1 is a nanopb Envelope, frame 2 an
+ * optional raw payload. The only place that includes generated nanopb
+ * headers.
+ */
+#ifndef CORRAL_COMMON_MSG_H
+#define CORRAL_COMMON_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zmq.h>
+
+#include "envelope.pb.h"
+
+#define MSG_IDENT_MAX	256
+
+/* A received message; payload points into the zmq frame until msg_close. */
+struct msg {
+	uint8_t		 ident[MSG_IDENT_MAX];	/* ROUTER peer identity */
+	size_t		 ident_len;
+	Envelope	 env;
+	zmq_msg_t	 frame;
+	int		 has_payload;
+	const uint8_t	*payload;
+	size_t		 len;
+};
+
+/*
+ * Send env (+ payload when payload != NULL) on sock. ident/ident_len route
+ * through a ROUTER (NULL otherwise). Non-blocking: returns 0, or -1 with
+ * errno (EAGAIN at the high-water mark, EHOSTUNREACH for a gone peer).
+ */
+int	msg_send(void *sock, const uint8_t *ident, size_t ident_len,
+	    const Envelope *env, const void *payload, size_t len);
+/*
+ * Receive one message without blocking. router: expect an identity frame.
+ * Returns 0, or -1 with errno EAGAIN when none is pending. A message that
+ * does not decode is our own bug (only our processes talk here): fatalx.
+ */
+int	msg_recv(void *sock, int router, struct msg *);
+void	msg_close(struct msg *);
+const char *msg_type_name(int type);
+/* An empty envelope of the given type. */
+Envelope msg_env(MsgType type);
+
+#endif

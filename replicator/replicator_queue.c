@@ -1,0 +1,51 @@
+/* The ring of proposals not yet committed, in zxid order. */
+#include "replicator/replicator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+void
+replicator_queue_push(struct replicator *r, const Envelope *env,
+    const void *payload, size_t len, int has_payload)
+{
+	struct proposal *p;
+
+	if (r->qlen == r->qcap) {
+		size_t ncap = r->qcap ? r->qcap * 2 : 256;
+		struct proposal *nq = xcalloc(ncap, sizeof(*nq));
+
+		for (size_t i = 0; i < r->qlen; i++)
+			nq[i] = r->q[(r->qhead + i) % r->qcap];
+		free(r->q);
+		r->q = nq;
+		r->qcap = ncap;
+		r->qhead = 0;
+	}
+	p = &r->q[(r->qhead + r->qlen) % r->qcap];
+	p->env = *env;
+	p->len = len;
+	p->has_payload = has_payload;
+	p->payload = has_payload ? xmemdup(payload, len) : NULL;
+	r->qlen++;
+}
+
+struct proposal *
+replicator_queue_at(struct replicator *r, size_t i)
+{
+	if (i >= r->qlen)
+		return NULL;
+	return &r->q[(r->qhead + i) % r->qcap];
+}
+
+void
+replicator_queue_pop(struct replicator *r)
+{
+	struct proposal *p = &r->q[r->qhead];
+
+	free(p->payload);
+	p->payload = NULL;
+	r->qhead = (r->qhead + 1) % r->qcap;
+	r->qlen--;
+}
