@@ -1,0 +1,201 @@
+/*
+ * Node and session records for the store and for snapshot loading. A node
+ * record is jute: path, data, vector<ACL>, StatPersisted (czxid mzxid ctime
+ * mtime version cversion aversion ephemeralOwner pzxid); numChildren is
+ * derived when sm_load_finish() links the tree. A session record is id,
+ * timeout, passwd. Records are foreign bytes on load: checked, never
+ * trusted.
+ */
+#include "common/sm_int.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/path.h"
+#include "common/xmalloc.h"
+
+int
+sm_node_encode(const struct sm *sm, const char *path, struct jute_writer *w)
+{
+	const struct sm_node *n = sm_tree_find(sm, path, strlen(path));
+
+	if (n == NULL)
+		return -1;
+	jute_put_bytes(w, n->path, (int32_t)n->plen);
+	jute_put_bytes(w, n->data, n->data_len);
+	jute_put_raw(w, n->acl->enc, n->acl->len);
+	jute_put_long(w, n->st.czxid);
+	jute_put_long(w, n->st.mzxid);
+	jute_put_long(w, n->st.ctime);
+	jute_put_long(w, n->st.mtime);
+	jute_put_int(w, n->st.version);
+	jute_put_int(w, n->st.cversion);
+	jute_put_int(w, n->st.aversion);
+	jute_put_long(w, n->st.owner);
+	jute_put_long(w, n->st.pzxid);
+	return 0;
+}
+
+int
+sm_session_encode(const struct sm *sm, uint64_t id, struct jute_writer *w)
+{
+	const struct sm_sess *s = sm_tree_sess_find(sm, id);
+
+	if (s == NULL)
+		return -1;
+	jute_put_long(w, (int64_t)s->pub.id);
+	jute_put_int(w, s->pub.timeout);
+	jute_put_bytes(w, s->pub.passwd, SM_PASSWD_LEN);
+	return 0;
+}
+
+static void
+get_stat(struct jute_reader *r, struct sm_stat *st)
+{
+	st->czxid = jute_get_long(r);
+	st->mzxid = jute_get_long(r);
+	st->ctime = jute_get_long(r);
+	st->mtime = jute_get_long(r);
+	st->version = jute_get_int(r);
+	st->cversion = jute_get_int(r);
+	st->aversion = jute_get_int(r);
+	st->owner = jute_get_long(r);
+	st->pzxid = jute_get_long(r);
+}
+
+/* Put the decoded fields into n (new or already in the tree). */
+static void
+fill_node(struct sm *sm, struct sm_node *n, const struct jute_bytes *data,
+    const struct sm_stat *st, const uint8_t *acl, size_t acl_len)
+{
+	struct sm_acl *a = sm_tree_acl_get(sm, acl, acl_len);
+
+	if (n->acl != NULL)
+		sm_tree_acl_put(sm, n->acl);
+	n->acl = a;
+	/* The kids capacity and the ephemeral index share a word: reset. */
+	if (n->nkids == 0) {
+		if (!sm_tree_is_session_owner(n->st.owner))
+			free(n->kids);
+		n->kids = NULL;
+		n->kcap_or_eidx = 0;
+	}
+	free(n->data);
+	sm_tree_set_data(sm, n, data->p, data->len);
+	n->st = *st;
+}
+
+int
+sm_node_load(struct sm *sm, const uint8_t *rec, size_t len)
+{
+	struct jute_reader r;
+	struct jute_bytes path, data;
+	struct zk_acl_list acl;
+	struct sm_stat st;
+	struct sm_node *n;
+	size_t acl_off, acl_end;
+
+	jute_reader_init(&r, rec, len);
+	jute_get_bytes(&r, &path);
+	jute_get_bytes(&r, &data);
+	acl_off = r.off;
+	jute_get_acl_list(&r, &acl);
+	acl_end = r.off;
+	if (r.err || acl.count < 0)
+		return -1;
+	get_stat(&r, &st);
+	if (r.err || jute_remaining(&r) != 0 || path.len < 0 ||
+	    path_validate((const char *)path.p, (size_t)path.len, 0) == -1)
+		return -1;
+	n = sm_tree_find(sm, (const char *)path.p, (size_t)path.len);
+	/* Ephemerals cannot have children (they share a field). */
+	if (n != NULL && n->nkids > 0 && sm_tree_is_session_owner(st.owner))
+		return -1;
+	if (n == NULL) {
+		n = sm_tree_node_new((const char *)path.p, (size_t)path.len);
+		sm_tree_hash_insert(sm, n);
+	}
+	fill_node(sm, n, &data, &st, rec + acl_off, acl_end - acl_off);
+	return 0;
+}
+
+int
+sm_session_load(struct sm *sm, const uint8_t *rec, size_t len)
+{
+	struct jute_reader r;
+	struct jute_bytes pw;
+	struct sm_sess *s;
+	uint64_t id;
+	int32_t timeout;
+
+	jute_reader_init(&r, rec, len);
+	id = (uint64_t)jute_get_long(&r);
+	timeout = jute_get_int(&r);
+	jute_get_bytes(&r, &pw);
+	if (r.err || jute_remaining(&r) != 0 || pw.len != SM_PASSWD_LEN)
+		return -1;
+	s = sm_tree_sess_add(sm, id);
+	s->pub.timeout = timeout;
+	memcpy(s->pub.passwd, pw.p, SM_PASSWD_LEN);
+	return 0;
+}
+
+/* Link every loaded node to its parent; -1 if a parent is missing. */
+static int
+link_loaded(struct sm *sm)
+{
+	struct sm_node *n, *parent;
+	size_t i, plen;
+
+	for (i = 0; i < sm->nbuckets; i++)
+		for (n = sm->nodes[i]; n != NULL; n = n->hnext) {
+			if (n == sm->root || n->parent != NULL)
+				continue;
+			plen = path_parent_len(n->path, n->plen);
+			parent = sm_tree_find(sm, n->path, plen);
+			if (parent == NULL ||
+			    sm_tree_is_session_owner(parent->st.owner)) {
+				log_warnx("sm load: %s has no usable parent",
+				    n->path);
+				return -1;
+			}
+			sm_tree_link(sm, parent, n);
+		}
+	return 0;
+}
+
+/* Rebuild every session's ephemeral list from the nodes' owners. */
+static void
+relist_ephemerals(struct sm *sm)
+{
+	struct sm_node *n;
+	struct sm_sess *s;
+	size_t i;
+
+	for (i = 0; i < sm->sbuckets; i++)
+		for (s = sm->sess[i]; s != NULL; s = s->hnext)
+			s->neph = 0;
+	sm->neph = 0;
+	for (i = 0; i < sm->nbuckets; i++)
+		for (n = sm->nodes[i]; n != NULL; n = n->hnext) {
+			if (!sm_tree_is_session_owner(n->st.owner))
+				continue;
+			if (sm_tree_sess_find(sm, (uint64_t)n->st.owner) == NULL)
+				log_warnx("sm load: %s owned by missing "
+				    "session=0x%016" PRIx64, n->path,
+				    (uint64_t)n->st.owner);
+			sm_tree_eph_add(sm, n);
+		}
+}
+
+int
+sm_load_finish(struct sm *sm, uint64_t last_zxid)
+{
+	if (link_loaded(sm) == -1)
+		return -1;
+	relist_ephemerals(sm);
+	sm->last_zxid = last_zxid;
+	return 0;
+}
