@@ -48,7 +48,7 @@ heartbeat(struct loop *l, void *arg)
 
 	(void)l;
 	/* orphaned: the supervisor is gone even if PDEATHSIG was missed */
-	if (getppid() == 1)
+	if (getppid() != c->ppid)
 		fatalx("lost connection to parent");
 	send_to_supervisor(c, MsgType_SUPERVISOR_HEARTBEAT);
 }
@@ -139,7 +139,10 @@ child_new(const char *role, int argc, char **argv)
 		usage(role);
 	snprintf(name, sizeof(name), "corral-%s", role);
 	prctl(PR_SET_NAME, name);
+	c->ppid = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != c->ppid)	/* died before PDEATHSIG was armed */
+		exit(1);
 	log_init(debug || getenv("CORRAL_DEBUG") != NULL);
 	log_procinit(role);
 	if (config_load(&c->cfg, file, stderr) < 0)

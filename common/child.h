@@ -10,6 +10,7 @@
 #define CORRAL_COMMON_CHILD_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/config.h"
 
@@ -25,6 +26,7 @@ struct child {
 	void		*sup;		/* DEALER to the supervisor */
 	struct loop	*loop;
 	int		 sigfd;
+	pid_t		 ppid;		/* the supervisor */
 	char		 status[240];
 };
 

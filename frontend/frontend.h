@@ -1,0 +1,189 @@
+/*
+ * corral-frontend: the ZooKeeper client protocol. Holds a replica of the
+ * tree (fed by the store's snapshot, then the commit stream), answers reads
+ * from it, sends writes to the replicator and answers them when their
+ * commit comes back, fires watches.
+ *
+ * Per-session FIFO (as in ZooKeeper): every connection keeps its requests
+ * in arrival order; a read is answered only when every earlier request of
+ * the connection has been answered, so it sees their effects.
+ */
+#ifndef CORRAL_FRONTEND_FRONTEND_H
+#define CORRAL_FRONTEND_FRONTEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/jute.h"
+#include "common/msg.h"
+#include "common/sm.h"
+
+struct child;
+struct u64map;
+struct strmap;
+
+enum req_state {
+	REQ_READ,	/* answered from the tree when at the head */
+	REQ_WAITING,	/* a write waiting for its commit */
+	REQ_DONE	/* reply ready */
+};
+
+struct req {
+	struct req	*next;
+	struct conn	*conn;
+	enum req_state	 state;
+	int32_t		 xid;
+	int32_t		 opcode;
+	uint64_t	 seq;		/* write: tag matched on commit */
+	uint64_t	 session;	/* createSession: the new id */
+	int64_t		 arg;		/* createSession: timeout */
+	int		 sent;		/* write: submitted to this replicator */
+	uint8_t		*payload;	/* request record (owned) */
+	size_t		 len;
+	int64_t		 zxid;		/* reply header zxid when done */
+	int32_t		 err;
+	struct jute_writer reply;
+	uint64_t	 start_us;	/* for latency statistics */
+};
+
+enum conn_state {
+	CONN_HANDSHAKE,		/* waiting for ConnectRequest */
+	CONN_CONNECTING,	/* createSession submitted */
+	CONN_ACTIVE,
+	CONN_CLOSING		/* flush output, then close */
+};
+
+struct conn {
+	uint64_t	 id;
+	int		 fd;
+	char		 peer[64];	/* "ip:port" */
+	enum conn_state	 state;
+	uint8_t		*in;
+	size_t		 inlen, incap;
+	struct jute_writer out;
+	size_t		 outoff;
+	int		 want_write;
+	int		 paused;	/* EPOLLIN off: too many queued */
+	int		 dirty;		/* on the flush list */
+	struct conn	*dirty_next;
+	uint64_t	 session;
+	int32_t		 timeout;
+	uint8_t		 passwd[SM_PASSWD_LEN];
+	int		 has_read_only;
+	int		 touched;	/* heard from since the last touch batch */
+	struct req	*head, *tail;	/* FIFO of requests */
+	size_t		 queued;
+	struct req	*connect_req;	/* createSession in flight */
+	uint64_t	 received, sent;
+	uint64_t	 last_zxid;
+	struct watch_reg *watches;	/* this connection's registrations */
+};
+
+struct watch_reg {
+	struct watch_reg *next;
+	int		 kind;		/* SM_WATCH_DATA / SM_WATCH_CHILD */
+	char		*path;
+};
+
+/* A commit waiting for the gap before it to be filled. */
+struct pending_commit {
+	Envelope	 env;
+	uint8_t		*payload;
+	size_t		 len;
+};
+
+struct frontend {
+	struct child	*c;
+	void		*repl;		/* DEALER to the replicator */
+	void		*commits;	/* SUB to the commit stream */
+	void		*store;		/* DEALER to the store */
+	int		 listen_fd;
+	int		 epfd;
+	struct sm	*sm;
+	int		 live;		/* snapshot loaded */
+	int		 snap_requested;
+	struct sm	*loading;	/* snapshot being received */
+	/* commit stream position and gap repair */
+	struct pending_commit *buf;
+	size_t		 nbuf, capbuf;
+	int		 log_requested;
+	uint64_t	 log_req_ms;
+	uint64_t	 log_req_to;
+	/* the replicator incarnation we submit to */
+	uint64_t	 repl_gen;
+	uint64_t	 repl_start;
+	int		 resubmit;	/* resend unsent writes once caught up */
+	uint64_t	 seq_base, seq_next;
+	struct u64map	*pending;	/* seq -> struct req */
+	struct u64map	*conns;		/* id -> struct conn */
+	struct u64map	*sessions;	/* session id -> struct conn */
+	uint64_t	 next_conn_id;
+	uint64_t	 next_session;
+	struct conn	*dirty;
+	struct strmap	*data_watches;	/* path -> struct watch_list */
+	struct strmap	*child_watches;
+	struct sm_result res;
+	/* statistics for srvr/stat/mntr */
+	uint64_t	 packets_received, packets_sent;
+	uint64_t	 lat_min_us, lat_max_us, lat_sum_us, lat_count;
+	uint64_t	 start_ms;
+};
+
+/* frontend.c */
+int	frontend_main(struct child *);
+/* Submit a write to the replicator (or hold it until one is known). */
+void	frontend_submit(struct frontend *, struct req *);
+
+/* frontend_conn.c */
+void	frontend_conn_listen(struct frontend *);
+void	frontend_conn_events(struct frontend *);
+void	frontend_conn_send(struct frontend *, struct conn *, const void *,
+	    size_t);
+/* Queue a framed packet: header + body, length-prefixed. */
+void	frontend_conn_reply(struct frontend *, struct conn *, int32_t xid,
+	    int64_t zxid, int32_t err, const struct jute_writer *body);
+void	frontend_conn_close(struct frontend *, struct conn *, const char *why);
+void	frontend_conn_close_after_flush(struct frontend *, struct conn *);
+void	frontend_conn_resume(struct frontend *, struct conn *);
+void	frontend_conn_flush_all(struct frontend *);
+size_t	frontend_conn_count(const struct frontend *);
+
+/* frontend_request.c */
+/* One complete packet from a connection (after the length prefix). */
+void	frontend_request_packet(struct frontend *, struct conn *,
+	    const uint8_t *, size_t);
+/* Answer what can be answered at the head of the connection's queue. */
+void	frontend_request_flush(struct frontend *, struct conn *);
+void	frontend_request_free(struct req *);
+
+/* frontend_session.c */
+void	frontend_session_connect(struct frontend *, struct conn *,
+	    const uint8_t *, size_t);
+void	frontend_session_created(struct frontend *, struct req *);
+void	frontend_session_closed(struct frontend *, uint64_t session);
+void	frontend_session_touch(struct frontend *);
+
+/* frontend_apply.c */
+void	frontend_apply_commit(struct frontend *, const Envelope *,
+	    const uint8_t *, size_t);
+
+/* frontend_sync.c: snapshot load and the commit stream */
+void	frontend_sync_start(struct frontend *);
+void	frontend_sync_commit(struct frontend *, struct msg *);
+void	frontend_sync_tick(struct frontend *, const Envelope *);
+void	frontend_sync_store(struct frontend *, struct msg *);
+
+/* frontend_watch.c */
+void	frontend_watch_add(struct frontend *, struct conn *, int kind,
+	    const char *path);
+void	frontend_watch_trigger(struct frontend *, const struct sm_change *);
+void	frontend_watch_conn_gone(struct frontend *, struct conn *);
+void	frontend_watch_set(struct frontend *, struct conn *,
+	    const uint8_t *, size_t, int v2);
+size_t	frontend_watch_count(const struct frontend *);
+
+/* frontend_4lw.c */
+/* If the first bytes are a four-letter word, answer it; 1 if handled. */
+int	frontend_4lw(struct frontend *, struct conn *);
+
+#endif

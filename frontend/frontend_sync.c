@@ -1,0 +1,265 @@
+/*
+ * Keeping the tree replica current. At start the frontend subscribes to
+ * the commit stream, asks the store for a snapshot and buffers commits
+ * meanwhile. Every commit names its predecessor (prev_zxid): a commit that
+ * does not follow what we applied is held back, and the gap is filled
+ * from the store's log before anything later is applied. Ticks carry the
+ * last committed zxid, so a gap is noticed even when nothing follows it.
+ */
+#include "frontend/frontend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/child.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/map.h"
+#include "common/xmalloc.h"
+
+static void
+request_log(struct frontend *f, uint64_t to)
+{
+	Envelope env = msg_env(MsgType_STORE_LOG_REQ);
+
+	/* a request lost with a restarting store is asked again */
+	if (f->log_requested && loop_now_ms() - f->log_req_ms < 1000)
+		return;
+	f->log_req_ms = loop_now_ms();
+	env.zxid = sm_last_zxid(f->sm);
+	env.arg = (int64_t)to;
+	f->log_requested = 1;
+	log_debug("gap after zxid=0x%llx: fetching up to 0x%llx from the store",
+	    (unsigned long long)env.zxid, (unsigned long long)to);
+	msg_send(f->store, NULL, 0, &env, NULL, 0);
+}
+
+static void
+buffer_commit(struct frontend *f, const Envelope *env, const uint8_t *p,
+    size_t n)
+{
+	struct pending_commit *pc;
+
+	if (f->nbuf == f->capbuf) {
+		f->capbuf = f->capbuf ? f->capbuf * 2 : 64;
+		f->buf = xreallocarray(f->buf, f->capbuf, sizeof(*f->buf));
+	}
+	pc = &f->buf[f->nbuf++];
+	pc->env = *env;
+	pc->payload = n ? xmemdup(p, n) : NULL;
+	pc->len = n;
+}
+
+/* Apply buffered commits that now follow; stop at the next gap. */
+static void
+drain(struct frontend *f)
+{
+	size_t i = 0;
+
+	while (i < f->nbuf) {
+		struct pending_commit *pc = &f->buf[i];
+		uint64_t last = sm_last_zxid(f->sm);
+
+		if (pc->env.zxid > last && pc->env.prev_zxid != last) {
+			request_log(f, pc->env.prev_zxid);
+			break;
+		}
+		if (pc->env.zxid > last)
+			frontend_apply_commit(f, &pc->env, pc->payload, pc->len);
+		free(pc->payload);
+		i++;
+	}
+	memmove(f->buf, f->buf + i, (f->nbuf - i) * sizeof(*f->buf));
+	f->nbuf -= i;
+}
+
+/* Writes wait until we have caught up with the replicator's start. */
+static void
+maybe_resubmit(struct frontend *f);
+
+static void
+offer(struct frontend *f, const Envelope *env, const uint8_t *p, size_t n)
+{
+	uint64_t last = sm_last_zxid(f->sm);
+	size_t i;
+
+	if (env->zxid <= last)
+		return;
+	if (env->prev_zxid == last) {
+		frontend_apply_commit(f, env, p, n);
+		drain(f);
+		return;
+	}
+	/* keep the buffer in zxid order: log entries fill in before it */
+	buffer_commit(f, env, p, n);
+	for (i = f->nbuf - 1; i > 0 && f->buf[i - 1].env.zxid > env->zxid;
+	    i--) {
+		struct pending_commit t = f->buf[i];
+
+		f->buf[i] = f->buf[i - 1];
+		f->buf[i - 1] = t;
+	}
+	drain(f);
+}
+
+void
+frontend_sync_commit(struct frontend *f, struct msg *m)
+{
+	if (!f->live) {
+		buffer_commit(f, &m->env, m->payload, m->len);
+		return;
+	}
+	offer(f, &m->env, m->payload, m->len);
+	maybe_resubmit(f);
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct req *x = *(struct req *const *)a;
+	const struct req *y = *(struct req *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+struct req_vec {
+	struct req	**v;
+	size_t		  n;
+};
+
+static void
+collect_unsent(void *arg, uint64_t key, void *val)
+{
+	struct req_vec *rv = arg;
+
+	(void)key;
+	rv->v[rv->n++] = val;
+}
+
+static void
+maybe_resubmit(struct frontend *f)
+{
+	struct req_vec rv;
+
+	if (!f->resubmit || !f->live || f->repl_gen == 0 ||
+	    sm_last_zxid(f->sm) < f->repl_start)
+		return;
+	f->resubmit = 0;
+	rv.n = 0;
+	rv.v = xcalloc(u64map_count(f->pending) + 1, sizeof(*rv.v));
+	u64map_foreach(f->pending, collect_unsent, &rv);
+	/* per-session order is submission order */
+	qsort(rv.v, rv.n, sizeof(*rv.v), by_seq);
+	if (rv.n > 0)
+		log_info("submitting %zu writes to replicator generation "
+		    "%016llx", rv.n, (unsigned long long)f->repl_gen);
+	for (size_t i = 0; i < rv.n; i++)
+		frontend_submit(f, rv.v[i]);
+	free(rv.v);
+}
+
+void
+frontend_sync_tick(struct frontend *f, const Envelope *env)
+{
+	if (env->generation != f->repl_gen) {
+		log_info("replicator generation %016llx from zxid=0x%llx",
+		    (unsigned long long)env->generation,
+		    (unsigned long long)env->arg);
+		f->repl_gen = env->generation;
+		f->repl_start = (uint64_t)env->arg;
+		f->resubmit = 1;
+	}
+	if (f->live && env->zxid > sm_last_zxid(f->sm) && f->nbuf == 0)
+		request_log(f, env->zxid);
+	maybe_resubmit(f);
+}
+
+void
+frontend_sync_start(struct frontend *f)
+{
+	Envelope env = msg_env(MsgType_STORE_SNAP_REQ);
+
+	sm_destroy(&f->loading);
+	f->loading = sm_new();
+	f->snap_requested = 1;
+	msg_send(f->store, NULL, 0, &env, NULL, 0);
+}
+
+static void
+load_chunk(struct frontend *f, struct msg *m)
+{
+	size_t off = 0;
+
+	if (f->loading == NULL)
+		return;
+	while (off + 4 <= m->len) {
+		uint32_t n;
+		int rc;
+
+		memcpy(&n, m->payload + off, 4);
+		off += 4;
+		if (n > m->len - off)
+			fatalx("snapshot chunk truncated");
+		rc = m->env.arg == 0 ?
+		    sm_node_load(f->loading, m->payload + off, n) :
+		    sm_session_load(f->loading, m->payload + off, n);
+		if (rc < 0)
+			fatalx("snapshot record does not load");
+		off += n;
+	}
+}
+
+static void
+snapshot_done(struct frontend *f, uint64_t zxid)
+{
+	int first = f->sm == NULL;
+
+	if (f->loading == NULL)
+		return;
+	if (sm_load_finish(f->loading, zxid) < 0)
+		fatalx("snapshot at zxid=0x%llx does not load",
+		    (unsigned long long)zxid);
+	sm_destroy(&f->sm);
+	f->sm = f->loading;
+	f->loading = NULL;
+	f->snap_requested = 0;
+	f->live = 1;
+	log_info("tree loaded at zxid=0x%llx: %zu nodes, %zu sessions",
+	    (unsigned long long)zxid, sm_node_count(f->sm),
+	    sm_session_count(f->sm));
+	drain(f);
+	maybe_resubmit(f);
+	if (first) {
+		frontend_conn_listen(f);
+		child_ready(f->c);
+	}
+}
+
+void
+frontend_sync_store(struct frontend *f, struct msg *m)
+{
+	switch (m->env.type) {
+	case MsgType_STORE_SNAP_CHUNK:
+		load_chunk(f, m);
+		break;
+	case MsgType_STORE_SNAP_END:
+		snapshot_done(f, m->env.zxid);
+		break;
+	case MsgType_STORE_LOG_ENTRY:
+		if (f->live)
+			offer(f, &m->env, m->payload, m->len);
+		break;
+	case MsgType_STORE_LOG_END:
+		f->log_requested = 0;
+		if (m->env.err != 0)
+			fatalx("store no longer has the log after zxid=0x%llx; "
+			    "restarting to load a snapshot",
+			    (unsigned long long)sm_last_zxid(f->sm));
+		drain(f);
+		maybe_resubmit(f);
+		break;
+	default:
+		log_warnx("store sent unexpected %s", msg_type_name(m->env.type));
+		break;
+	}
+}
