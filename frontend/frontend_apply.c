@@ -46,6 +46,7 @@ frontend_apply_commit(struct frontend *f, const Envelope *env,
 {
 	struct sm_cmd cmd;
 	struct req *r;
+	uint64_t closed;
 
 	cmd.zxid = env->zxid;
 	cmd.time = env->time;
@@ -61,9 +62,11 @@ frontend_apply_commit(struct frontend *f, const Envelope *env,
 		    (unsigned long long)sm_last_zxid(f->sm));
 	for (size_t i = 0; i < f->res.nchanges; i++)
 		frontend_watch_trigger(f, &f->res.changes[i]);
+	/* complete() answers queued reads, which reuse f->res */
+	closed = f->res.session_closed;
 	if (env->origin == (uint32_t)f->c->instance &&
 	    (r = u64map_del(f->pending, env->seq)) != NULL)
 		complete(f, r, env);
-	if (f->res.session_closed != 0)
-		frontend_session_closed(f, f->res.session_closed);
+	if (closed != 0)
+		frontend_session_closed(f, closed);
 }
