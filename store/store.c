@@ -1,0 +1,179 @@
+/*
+ * corral-store: one per node. Owns RocksDB (the command log, epochs, the
+ * durable tree) and serves the replicator (HELLO/APPEND/COMMIT/SESSIONS)
+ * and frontends (snapshots, log ranges) on the EP_STORE ROUTER.
+ *
+ * Fencing: only the replicator incarnation of the latest STORE_HELLO may
+ * append or commit. A dead replicator's queued messages carry an older
+ * generation and are dropped, so nothing is logged after the new one has
+ * read our state.
+ */
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+#include "common/child.h"
+#include "common/endpoints.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/msg.h"
+#include "common/sm.h"
+#include "common/xmalloc.h"
+
+/* A new replicator: flush what the old one sent, then tell our state. */
+static void
+hello(struct store *s, const struct msg *m)
+{
+	Envelope env = msg_env(MsgType_STORE_STATE);
+
+	if (s->have_repl && m->env.generation < s->generation) {
+		log_warnx("STORE_HELLO from stale replicator generation %"
+		    PRIu64 " (serving %" PRIu64 "), ignored", m->env.generation,
+		    s->generation);
+		return;
+	}
+	store_log_flush(s);
+	s->have_repl = 1;
+	s->generation = m->env.generation;
+	memcpy(s->repl_ident, m->ident, m->ident_len);
+	s->repl_ident_len = m->ident_len;
+	env.zxid = s->durable;
+	env.prev_zxid = s->applied;
+	env.arg = (int64_t)s->current_epoch;
+	env.generation = s->generation;
+	log_info("replicator generation %" PRIu64 ": logged zxid=0x%" PRIx64
+	    " applied zxid=0x%" PRIx64, s->generation, s->durable, s->applied);
+	if (msg_send(s->router, m->ident, m->ident_len, &env, NULL, 0) < 0)
+		log_warn("send STORE_STATE");
+}
+
+/* 1 if m comes from the replicator incarnation we serve. */
+static int
+fenced_in(const struct store *s, const struct msg *m)
+{
+	if (s->have_repl && m->env.generation == s->generation)
+		return 1;
+	log_debug("%s zxid=0x%" PRIx64 " from replicator generation %" PRIu64
+	    " dropped", msg_type_name(m->env.type), m->env.zxid,
+	    m->env.generation);
+	return 0;
+}
+
+static void
+commit(struct store *s, uint64_t zxid)
+{
+	if (zxid > s->commit_to)
+		s->commit_to = zxid;
+}
+
+/*
+ * Read requests until none is pending or one group commit is full; the
+ * socket stays readable for zmq_poll, so the rest waits a turn and ACK
+ * latency stays bounded under load.
+ */
+static void
+dispatch_router(struct loop *l, void *arg)
+{
+	struct store *s = arg;
+	struct msg m;
+
+	(void)l;
+	for (int n = 0; n < STORE_BATCH_MAX_MSGS &&
+	    store_log_batch_bytes(s) < STORE_BATCH_MAX_BYTES; n++) {
+		if (msg_recv(s->router, 1, &m) < 0)
+			break;
+		switch (m.env.type) {
+		case MsgType_STORE_HELLO:
+			hello(s, &m);
+			break;
+		case MsgType_STORE_APPEND:
+			if (fenced_in(s, &m))
+				store_log_append(s, &m.env, m.payload, m.len);
+			break;
+		case MsgType_STORE_COMMIT:
+			if (fenced_in(s, &m))
+				commit(s, m.env.zxid);
+			break;
+		case MsgType_STORE_SNAP_REQ:
+			store_snap_send(s, &m);
+			break;
+		case MsgType_STORE_LOG_REQ:
+			store_snap_send_log(s, &m);
+			break;
+		case MsgType_STORE_SESSIONS_REQ:
+			store_snap_send_sessions(s, &m);
+			break;
+		default:
+			fatalx("unexpected %s", msg_type_name(m.env.type));
+		}
+		msg_close(&m);
+	}
+}
+
+/* Group commit, once per loop iteration. */
+static void
+before_sleep(struct loop *l, void *arg)
+{
+	struct store *s = arg;
+
+	(void)l;
+	store_log_flush(s);
+	child_status(s->child, "logged=0x%" PRIx64 " applied=0x%" PRIx64,
+	    s->durable, s->applied);
+}
+
+static const char *
+db_dir(const struct config *cfg)
+{
+	return cfg->data_log_dir[0] != '\0' ? cfg->data_log_dir :
+	    cfg->data_dir;
+}
+
+/* Free the in-memory log cache. */
+static void
+free_cache(struct store *s)
+{
+	store_log_uncache(s, UINT64_MAX);
+	free(s->cache);
+	s->cache = NULL;
+}
+
+int
+store_main(int argc, char **argv)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+
+	s->child = child_new("store", argc, argv);
+	if ((s->db = store_db_open(db_dir(&s->child->cfg))) == NULL)
+		fatalx("cannot open the store in %s", db_dir(&s->child->cfg));
+	s->batch = rocksdb_writebatch_create();
+	store_meta_load(s);
+	store_log_load(s);
+	if (s->applied > s->logged)
+		fatalx("lastApplied zxid=0x%" PRIx64 " is past the log end "
+		    "zxid=0x%" PRIx64, s->applied, s->logged);
+	store_tree_load(s);
+	store_log_flush(s);	/* replays (lastApplied, committed] */
+	log_info("logged zxid=0x%" PRIx64 " applied zxid=0x%" PRIx64
+	    " epoch %" PRIu64, s->durable, s->applied, s->current_epoch);
+
+	s->router = endpoint_bind(s->child->zctx, EP_STORE, s->child->rundir);
+	loop_add_sock(s->child->loop, s->router, dispatch_router, s);
+	loop_before_sleep(s->child->loop, before_sleep, s);
+	child_ready(s->child);
+	loop_run(s->child->loop);
+
+	store_log_flush(s);
+	endpoint_close(&s->router);
+	free_cache(s);
+	sm_destroy(&s->sm);
+	rocksdb_writebatch_destroy(s->batch);
+	store_db_destroy(&s->db);
+	child_destroy(&s->child);
+	free(s);
+	return 0;
+}

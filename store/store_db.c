@@ -1,0 +1,180 @@
+/*
+ * RocksDB handles and the one error path. Storage integrity rule
+ * (STYLE.md 5): the first failed write or read poisons the store; it never
+ * ACKs again and exits, so the supervisor restarts it from what is durable.
+ * Never fork after store_db_open (the LOCK is held by this process).
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rocksdb/c.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+static const char *const cf_names[STORE_CF_COUNT] = {
+	[STORE_CF_DEFAULT] = "default",
+	[STORE_CF_LOG] = "log",
+	[STORE_CF_TREE] = "tree",
+	[STORE_CF_SESSIONS] = "sessions",
+};
+
+void
+store_db_be64_put(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+uint64_t
+store_db_be64_get(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+void
+store_db_check(struct store_db *db, char *err, const char *what)
+{
+	if (err == NULL)
+		return;
+	db->poisoned = 1;
+	log_warnx("%s: %s", what, err);
+	rocksdb_free(err);
+	fatalx("store poisoned by a failed %s on %s", what, db->path);
+}
+
+/* Options: WAL on, 2 background threads, 64 MB LRU block cache. */
+static void
+set_options(struct store_db *db)
+{
+	db->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(db->opts, 1);
+	rocksdb_options_set_create_missing_column_families(db->opts, 1);
+	rocksdb_options_increase_parallelism(db->opts, 2);
+	db->cache = rocksdb_cache_create_lru(64 * 1024 * 1024);
+	db->topts = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(db->topts, db->cache);
+	rocksdb_options_set_block_based_table_factory(db->opts, db->topts);
+	db->wsync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(db->wsync, 1);
+	db->wnosync = rocksdb_writeoptions_create();
+	db->ropts = rocksdb_readoptions_create();
+}
+
+struct store_db *
+store_db_open(const char *dir)
+{
+	struct store_db *db = xcalloc(1, sizeof(*db));
+	const rocksdb_options_t *cfopts[STORE_CF_COUNT];
+	char *err = NULL;
+
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		log_warn("mkdir %s", dir);
+		goto fail;
+	}
+	if ((size_t)snprintf(db->path, sizeof(db->path), "%s/store", dir) >=
+	    sizeof(db->path)) {
+		log_warnx("store path too long: %s/store", dir);
+		goto fail;
+	}
+	set_options(db);
+	for (int i = 0; i < STORE_CF_COUNT; i++)
+		cfopts[i] = db->opts;
+	db->db = rocksdb_open_column_families(db->opts, db->path,
+	    STORE_CF_COUNT, cf_names, cfopts, db->cf, &err);
+	if (err != NULL) {
+		log_warnx("open %s: %s", db->path, err);
+		rocksdb_free(err);
+		goto fail;
+	}
+	log_info("opened %s", db->path);
+	return db;
+fail:
+	store_db_destroy(&db);
+	return NULL;
+}
+
+void
+store_db_destroy(struct store_db **dbp)
+{
+	struct store_db *db;
+
+	if (dbp == NULL || (db = *dbp) == NULL)
+		return;
+	for (int i = 0; i < STORE_CF_COUNT; i++)
+		if (db->cf[i] != NULL)
+			rocksdb_column_family_handle_destroy(db->cf[i]);
+	if (db->db != NULL)
+		rocksdb_close(db->db);
+	if (db->ropts != NULL)
+		rocksdb_readoptions_destroy(db->ropts);
+	if (db->wnosync != NULL)
+		rocksdb_writeoptions_destroy(db->wnosync);
+	if (db->wsync != NULL)
+		rocksdb_writeoptions_destroy(db->wsync);
+	if (db->opts != NULL)
+		rocksdb_options_destroy(db->opts);
+	if (db->topts != NULL)
+		rocksdb_block_based_options_destroy(db->topts);
+	if (db->cache != NULL)
+		rocksdb_cache_destroy(db->cache);
+	free(db);
+	*dbp = NULL;
+}
+
+void
+store_db_write(struct store_db *db, rocksdb_writebatch_t *b, int sync)
+{
+	char *err = NULL;
+
+	if (db->poisoned)
+		fatalx("write to a poisoned store");
+	rocksdb_write(db->db, sync ? db->wsync : db->wnosync, b, &err);
+	store_db_check(db, err, "write");
+}
+
+uint64_t
+store_db_get_u64(struct store_db *db, const char *key)
+{
+	char *err = NULL, *val;
+	size_t len;
+	uint64_t v;
+
+	val = rocksdb_get_cf(db->db, db->ropts, db->cf[STORE_CF_DEFAULT], key,
+	    strlen(key), &len, &err);
+	store_db_check(db, err, "read meta");
+	if (val == NULL)
+		return 0;
+	if (len != 8) {
+		db->poisoned = 1;
+		fatalx("corrupt meta %s: %zu bytes, want 8", key, len);
+	}
+	v = store_db_be64_get((const uint8_t *)val);
+	rocksdb_free(val);
+	return v;
+}
+
+rocksdb_iterator_t *
+store_db_iter(struct store_db *db, enum store_cf cf)
+{
+	return rocksdb_create_iterator_cf(db->db, db->ropts, db->cf[cf]);
+}
+
+void
+store_db_iter_check(struct store_db *db, rocksdb_iterator_t *it,
+    const char *what)
+{
+	char *err = NULL;
+
+	rocksdb_iter_get_error(it, &err);
+	store_db_check(db, err, what);
+}

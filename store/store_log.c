@@ -1,0 +1,317 @@
+/*
+ * The replicated command log and the group commit.
+ *
+ * Ordering rules enforced here:
+ * - ACK only after the batch is durable: every APPEND read in one loop
+ *   iteration joins one WriteBatch, written with sync=1 before the loop
+ *   sleeps, and only then is STORE_ACK (highest durable zxid) sent.
+ * - The log is a chain: an entry is taken only if its prev_zxid is the
+ *   last logged zxid, so the log never has a hole the replicator does not
+ *   know about. Anything else waits for the replicator to resend from our
+ *   STORE_STATE.
+ * - Entries are applied (store_tree.c) in the same batch that logs them or
+ *   later, never earlier, so the tree is never ahead of the log.
+ */
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "common/zxid.h"
+
+void
+store_log_load(struct store *s)
+{
+	rocksdb_iterator_t *it = store_db_iter(s->db, STORE_CF_LOG);
+	const char *k;
+	size_t klen;
+
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen != 8)
+			fatalx("corrupt log key of %zu bytes", klen);
+		s->logged = store_db_be64_get((const uint8_t *)k);
+	}
+	store_db_iter_check(s->db, it, "read log");
+	rocksdb_iter_destroy(it);
+	s->durable = s->logged;
+}
+
+int
+store_log_decode(const uint8_t *val, size_t len, struct store_rec *r)
+{
+	pb_istream_t is;
+	uint32_t envlen;
+
+	if (len < 4)
+		return -1;
+	envlen = (uint32_t)val[0] | (uint32_t)val[1] << 8 |
+	    (uint32_t)val[2] << 16 | (uint32_t)val[3] << 24;
+	if (envlen > len - 4)
+		return -1;
+	memset(&r->env, 0, sizeof(r->env));
+	is = pb_istream_from_buffer(val + 4, envlen);
+	if (!pb_decode(&is, Envelope_fields, &r->env))
+		return -1;
+	r->payload = val + 4 + envlen;
+	r->len = len - 4 - envlen;
+	return 0;
+}
+
+/* [u32 LE envelope length][envelope][payload]; caller owns the buffer. */
+static uint8_t *
+encode_value(const Envelope *env, const uint8_t *payload, size_t len,
+    size_t *outlen)
+{
+	uint8_t envbuf[Envelope_size], *val;
+	pb_ostream_t os = pb_ostream_from_buffer(envbuf, sizeof(envbuf));
+	uint32_t n;
+
+	if (!pb_encode(&os, Envelope_fields, env))
+		fatalx("encode log entry zxid=0x%" PRIx64 ": %s", env->zxid,
+		    PB_GET_ERROR(&os));
+	n = (uint32_t)os.bytes_written;
+	*outlen = 4 + n + len;
+	val = xmalloc(*outlen);
+	val[0] = (uint8_t)n;
+	val[1] = (uint8_t)(n >> 8);
+	val[2] = (uint8_t)(n >> 16);
+	val[3] = (uint8_t)(n >> 24);
+	memcpy(val + 4, envbuf, n);
+	if (len > 0)
+		memcpy(val + 4 + n, payload, len);
+	return val;
+}
+
+/* Append to the in-memory FIFO of not yet applied entries. */
+static void
+cache_push(struct store *s, uint64_t zxid, uint8_t *val, size_t len)
+{
+	if (s->ncache == s->ccap && s->chead > 0) {
+		memmove(s->cache, s->cache + s->chead,
+		    (s->ncache - s->chead) * sizeof(*s->cache));
+		s->ncache -= s->chead;
+		s->chead = 0;
+	}
+	if (s->ncache == s->ccap) {
+		s->ccap = s->ccap ? s->ccap * 2 : 256;
+		s->cache = xreallocarray(s->cache, s->ccap, sizeof(*s->cache));
+	}
+	s->cache[s->ncache++] = (struct store_entry){ zxid, val, len };
+	s->cache_bytes += len;
+}
+
+static void
+cache_pop(struct store *s)
+{
+	struct store_entry *e = &s->cache[s->chead++];
+
+	s->cache_bytes -= e->len;
+	free(e->val);
+	if (s->chead == s->ncache)
+		s->chead = s->ncache = 0;
+}
+
+const struct store_entry *
+store_log_cached(const struct store *s, uint64_t zxid)
+{
+	size_t lo = s->chead, hi = s->ncache;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->cache[mid].zxid == zxid)
+			return &s->cache[mid];
+		if (s->cache[mid].zxid < zxid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void
+store_log_uncache(struct store *s, uint64_t zxid)
+{
+	while (s->chead < s->ncache && s->cache[s->chead].zxid <= zxid)
+		cache_pop(s);
+}
+
+/* Epochs only move forward; a logged entry of epoch e implies we accepted e. */
+static void
+note_epoch(struct store *s, uint64_t zxid)
+{
+	uint64_t e = zxid_epoch(zxid);
+
+	if (e > s->accepted_epoch) {
+		s->accepted_epoch = e;
+		store_meta_put(s, "acceptedEpoch", e);
+	}
+	if (e > s->current_epoch) {
+		s->current_epoch = e;
+		store_meta_put(s, "currentEpoch", e);
+	}
+}
+
+void
+store_log_append(struct store *s, const Envelope *env,
+    const uint8_t *payload, size_t len)
+{
+	uint8_t key[8], *val;
+	size_t vlen;
+
+	s->ack_pending = 1;
+	if (env->zxid <= s->logged)
+		return;		/* a resend: the ACK covers it */
+	if (env->prev_zxid != s->logged) {
+		log_warnx("append zxid=0x%" PRIx64 " prev_zxid=0x%" PRIx64
+		    " does not follow last logged zxid=0x%" PRIx64 ", ignored",
+		    env->zxid, env->prev_zxid, s->logged);
+		return;
+	}
+	val = encode_value(env, payload, len, &vlen);
+	store_db_be64_put(key, env->zxid);
+	rocksdb_writebatch_put_cf(s->batch, s->db->cf[STORE_CF_LOG],
+	    (const char *)key, sizeof(key), (const char *)val, vlen);
+	cache_push(s, env->zxid, val, vlen);
+	note_epoch(s, env->zxid);
+	s->logged = env->zxid;
+	s->batch_appends++;
+	s->batch_bytes += vlen;
+}
+
+size_t
+store_log_batch_bytes(const struct store *s)
+{
+	return s->batch_bytes;
+}
+
+uint64_t
+store_log_foreach(struct store *s, uint64_t from, uint64_t to,
+    int (*fn)(void *, uint64_t, const struct store_rec *), void *arg)
+{
+	rocksdb_iterator_t *it = store_db_iter(s->db, STORE_CF_LOG);
+	struct store_rec rec;
+	uint8_t start[8];
+	uint64_t last = from, z;
+	const char *k, *v;
+	size_t klen, vlen;
+
+	store_db_be64_put(start, from + 1);
+	for (rocksdb_iter_seek(it, (const char *)start, sizeof(start));
+	    rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen != 8)
+			fatalx("corrupt log key of %zu bytes", klen);
+		if ((z = store_db_be64_get((const uint8_t *)k)) > to)
+			break;
+		v = rocksdb_iter_value(it, &vlen);
+		if (store_log_decode((const uint8_t *)v, vlen, &rec) < 0) {
+			s->db->poisoned = 1;
+			fatalx("corrupt log entry zxid=0x%" PRIx64, z);
+		}
+		last = z;
+		if (fn(arg, z, &rec) != 0)
+			break;
+	}
+	store_db_iter_check(s->db, it, "read log");
+	rocksdb_iter_destroy(it);
+	return last;
+}
+
+/*
+ * Delete log entries more than STORE_LOG_KEEP below lastApplied, with one
+ * range delete. Counters are consecutive within an epoch (the log is a
+ * prev_zxid chain), so applied - KEEP keeps exactly KEEP entries below
+ * applied; early in a new epoch we keep the previous epoch's tail until
+ * the new one alone fills the window.
+ */
+static void
+trim(struct store *s)
+{
+	rocksdb_iterator_t *it;
+	uint8_t lo[8], hi[8];
+	uint64_t cut, last = 0;
+	const char *k;
+	size_t klen;
+
+	s->applied_since_trim = 0;
+	if (zxid_counter(s->applied) <= STORE_LOG_KEEP)
+		return;
+	cut = s->applied - STORE_LOG_KEEP;
+	store_db_be64_put(hi, cut);
+	it = store_db_iter(s->db, STORE_CF_LOG);
+	rocksdb_iter_seek(it, (const char *)hi, sizeof(hi));
+	if (rocksdb_iter_valid(it))
+		rocksdb_iter_prev(it);
+	else
+		rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen == 8)
+			last = store_db_be64_get((const uint8_t *)k);
+	}
+	store_db_iter_check(s->db, it, "read log");
+	rocksdb_iter_destroy(it);
+	if (last == 0 || last >= cut || last <= s->trimmed)
+		return;
+	store_db_be64_put(lo, 0);
+	rocksdb_writebatch_delete_range_cf(s->batch, s->db->cf[STORE_CF_LOG],
+	    (const char *)lo, sizeof(lo), (const char *)hi, sizeof(hi));
+	s->trimmed = last;
+	store_meta_put(s, "trimmed", last);
+	log_debug("log trimmed to zxid=0x%" PRIx64, last);
+}
+
+/* Durable entries may leave the cache; they can be read back. */
+static void
+cache_bound(struct store *s)
+{
+	while (s->cache_bytes > STORE_CACHE_MAX && s->chead < s->ncache &&
+	    s->cache[s->chead].zxid <= s->durable)
+		cache_pop(s);
+}
+
+static void
+send_ack(struct store *s)
+{
+	Envelope env = msg_env(MsgType_STORE_ACK);
+
+	s->ack_pending = 0;
+	if (!s->have_repl || s->db->poisoned)
+		return;
+	env.zxid = s->durable;
+	env.generation = s->generation;
+	if (msg_send(s->router, s->repl_ident, s->repl_ident_len, &env,
+	    NULL, 0) < 0)
+		log_warn("send STORE_ACK zxid=0x%" PRIx64, env.zxid);
+}
+
+void
+store_log_flush(struct store *s)
+{
+	uint64_t upto = s->commit_to < s->logged ? s->commit_to : s->logged;
+
+	if (upto > s->applied)
+		store_tree_apply(s, upto);
+	if (s->applied_since_trim >= STORE_TRIM_EVERY)
+		trim(s);
+	if (rocksdb_writebatch_count(s->batch) > 0) {
+		store_db_write(s->db, s->batch, s->batch_appends > 0);
+		rocksdb_writebatch_clear(s->batch);
+	}
+	s->durable = s->logged;
+	s->batch_appends = 0;
+	s->batch_bytes = 0;
+	cache_bound(s);
+	if (s->ack_pending)
+		send_ack(s);
+}

@@ -1,0 +1,179 @@
+/*
+ * Streams to frontends and the replicator: snapshots of the sm, log
+ * ranges and the session table. Each stream is sent whole from one
+ * dispatch, so it is consistent: the sm changes only in store_log_flush(),
+ * which writes the batch before the loop reads another request. The sm is
+ * therefore exactly the durable tree at lastApplied.
+ */
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jute.h"
+#include "common/log.h"
+#include "common/sm.h"
+
+struct snap_ctx {
+	struct store		*s;
+	const struct msg	*req;
+	struct jute_writer	 chunk;
+	struct jute_writer	 rec;
+	int64_t			 kind;		/* 0 nodes, 1 sessions */
+	size_t			 nrecs;
+	int			 failed;	/* stop at the first send error */
+};
+
+static void
+put_u32le(struct jute_writer *w, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 24) };
+
+	jute_put_raw(w, b, sizeof(b));
+}
+
+/* Send env (+ payload) to the requester; remember a failure. */
+static void
+reply(struct snap_ctx *c, Envelope *env, const void *p, size_t len)
+{
+	if (c->failed)
+		return;
+	if (msg_send(c->s->router, c->req->ident, c->req->ident_len, env, p,
+	    len) == 0)
+		return;
+	log_warn("send %s to a store client", msg_type_name(env->type));
+	c->failed = 1;
+}
+
+static void
+flush_chunk(struct snap_ctx *c)
+{
+	Envelope env = msg_env(MsgType_STORE_SNAP_CHUNK);
+
+	if (c->chunk.len == 0)
+		return;
+	env.arg = c->kind;
+	reply(c, &env, c->chunk.buf, c->chunk.len);
+	jute_writer_reset(&c->chunk);
+}
+
+static void
+add_record(struct snap_ctx *c)
+{
+	put_u32le(&c->chunk, (uint32_t)c->rec.len);
+	jute_put_raw(&c->chunk, c->rec.buf, c->rec.len);
+	c->nrecs++;
+	if (c->chunk.len >= STORE_SNAP_CHUNK_SIZE)
+		flush_chunk(c);
+}
+
+static void
+node_cb(void *arg, const char *path)
+{
+	struct snap_ctx *c = arg;
+
+	jute_writer_reset(&c->rec);
+	if (sm_node_encode(c->s->sm, path, &c->rec) < 0)
+		fatalx("node %s listed by sm_foreach_node does not encode",
+		    path);
+	add_record(c);
+}
+
+static void
+session_cb(void *arg, uint64_t id)
+{
+	struct snap_ctx *c = arg;
+
+	jute_writer_reset(&c->rec);
+	if (sm_session_encode(c->s->sm, id, &c->rec) < 0)
+		fatalx("session=0x%016" PRIx64 " listed by sm_foreach_session "
+		    "does not encode", id);
+	add_record(c);
+}
+
+void
+store_snap_send(struct store *s, const struct msg *m)
+{
+	struct snap_ctx c = { .s = s, .req = m };
+	Envelope env = msg_env(MsgType_STORE_SNAP_END);
+
+	jute_writer_init(&c.chunk);
+	jute_writer_init(&c.rec);
+	c.kind = 0;
+	sm_foreach_node(s->sm, node_cb, &c);
+	flush_chunk(&c);
+	c.kind = 1;
+	sm_foreach_session(s->sm, session_cb, &c);
+	flush_chunk(&c);
+	env.zxid = s->applied;
+	reply(&c, &env, NULL, 0);
+	log_debug("snapshot at zxid=0x%" PRIx64 ": %zu records", s->applied,
+	    c.nrecs);
+	jute_writer_free(&c.chunk);
+	jute_writer_free(&c.rec);
+}
+
+static int
+log_entry_cb(void *arg, uint64_t zxid, const struct store_rec *r)
+{
+	struct snap_ctx *c = arg;
+	Envelope env = r->env;
+
+	(void)zxid;
+	env.type = MsgType_STORE_LOG_ENTRY;
+	reply(c, &env, r->payload, r->len);
+	return c->failed;
+}
+
+void
+store_snap_send_log(struct store *s, const struct msg *m)
+{
+	struct snap_ctx c = { .s = s, .req = m };
+	Envelope env = msg_env(MsgType_STORE_LOG_END);
+	uint64_t from = m->env.zxid, to = (uint64_t)m->env.arg;
+
+	/* entries after `from` were trimmed: only a snapshot can help */
+	if (from < s->trimmed && from < s->applied) {
+		env.zxid = from;
+		env.err = -1;
+		reply(&c, &env, NULL, 0);
+		return;
+	}
+	if (to > s->durable)
+		to = s->durable;
+	env.zxid = from < to ? store_log_foreach(s, from, to, log_entry_cb,
+	    &c) : from;
+	reply(&c, &env, NULL, 0);
+}
+
+static void
+sessions_cb(void *arg, uint64_t id)
+{
+	struct snap_ctx *c = arg;
+	const struct sm_session *ss = sm_session_find(c->s->sm, id);
+	uint8_t b[8];
+
+	if (ss == NULL)
+		fatalx("session=0x%016" PRIx64 " listed but not found", id);
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(id >> (8 * i));
+	jute_put_raw(&c->chunk, b, sizeof(b));
+	put_u32le(&c->chunk, (uint32_t)ss->timeout);
+	c->nrecs++;
+}
+
+void
+store_snap_send_sessions(struct store *s, const struct msg *m)
+{
+	struct snap_ctx c = { .s = s, .req = m };
+	Envelope env = msg_env(MsgType_STORE_SESSIONS);
+
+	jute_writer_init(&c.chunk);
+	sm_foreach_session(s->sm, sessions_cb, &c);
+	env.zxid = s->applied;
+	env.arg = (int64_t)c.nrecs;
+	reply(&c, &env, c.chunk.len ? (const void *)c.chunk.buf : "", c.chunk.len);
+	jute_writer_free(&c.chunk);
+}
