@@ -133,9 +133,12 @@ pid_t	supervisor_spawn(const char *path, char *const argv[],
 void	supervisor_rundir_setup(struct supervisor *);
 
 /* supervisor_notify.c */
-/* One-line summary like "serving: store up, frontend x2 up" into buf. */
+/*
+ * One-line summary like "serving: store up, frontend x2 up" into buf;
+ * served: every child has been READY once (a missing one is "degraded").
+ */
 void	supervisor_notify_summary(const struct supervisor_child *, size_t n,
-	    int stopping, char *buf, size_t len);
+	    int stopping, int served, char *buf, size_t len);
 /* Send READY=1 / STATUS= to systemd when they changed. */
 void	supervisor_notify_update(struct supervisor *);
 /* Start the WATCHDOG=1 timer if systemd asked for one. */

@@ -56,14 +56,14 @@ role_summary(const struct supervisor_child *c, size_t n, char *buf,
 
 void
 supervisor_notify_summary(const struct supervisor_child *c, size_t n,
-    int stopping, char *buf, size_t len)
+    int stopping, int served, char *buf, size_t len)
 {
 	size_t off, up = 0;
 
 	for (size_t i = 0; i < n; i++)
 		up += c[i].state == SUPERVISOR_CHILD_READY;
 	off = (size_t)snprintf(buf, len, "%s:", stopping ? "stopping" :
-	    up == n ? "serving" : "starting");
+	    up == n ? "serving" : served ? "degraded" : "starting");
 	for (size_t i = 0, first = 1; i < n && off < len; first = 0) {
 		char part[96];
 
@@ -82,7 +82,7 @@ supervisor_notify_update(struct supervisor *sv)
 	for (size_t i = 0; i < sv->nchildren; i++)
 		all_ready &= sv->children[i].state == SUPERVISOR_CHILD_READY;
 	supervisor_notify_summary(sv->children, sv->nchildren, sv->stopping,
-	    status, sizeof(status));
+	    sv->notified_ready, status, sizeof(status));
 	if (all_ready && !sv->notified_ready && !sv->stopping) {
 		sv->notified_ready = 1;
 		log_info("all children ready");

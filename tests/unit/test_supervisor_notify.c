@@ -23,18 +23,22 @@ struct sum_case {
 	enum supervisor_child_state st[4];	/* store, election, fe, fe */
 	size_t		 n;
 	int		 stopping;
+	int		 served;
 	const char	*want;
 };
 
 static const struct sum_case sum_cases[] = {
-	{ { R, R, R, R }, 4, 0,
+	{ { R, R, R, R }, 4, 0, 1,
 	    "serving: store up, election up, frontend x2 up" },
-	{ { R, R, R }, 3, 0, "serving: store up, election up, frontend up" },
-	{ { S, S, S, S }, 4, 0,
+	{ { R, R, R }, 3, 0, 1,
+	    "serving: store up, election up, frontend up" },
+	{ { S, S, S, S }, 4, 0, 0,
 	    "starting: store starting, election starting, frontend 0/2 up" },
-	{ { R, D, R, S }, 4, 0,
+	{ { R, D, R, S }, 4, 0, 0,
 	    "starting: store up, election down, frontend 1/2 up" },
-	{ { R, R, R, R }, 4, 1,
+	{ { R, D, R, R }, 4, 0, 1,
+	    "degraded: store up, election down, frontend x2 up" },
+	{ { R, R, R, R }, 4, 1, 1,
 	    "stopping: store up, election up, frontend x2 up" },
 };
 
@@ -54,8 +58,8 @@ test_summary(void **state)
 			c[k].role = roles[k];
 			c[k].state = sc->st[k];
 		}
-		supervisor_notify_summary(c, sc->n, sc->stopping, buf,
-		    sizeof(buf));
+		supervisor_notify_summary(c, sc->n, sc->stopping, sc->served,
+		    buf, sizeof(buf));
 		if (strcmp(buf, sc->want) != 0)
 			fail_msg("case %zu: got '%s', want '%s'", i, buf,
 			    sc->want);
@@ -73,7 +77,7 @@ test_summary_short(void **state)
 	memset(c, 0, sizeof(c));
 	c[0].role = &store;
 	c[1].role = &election;
-	supervisor_notify_summary(c, 2, 0, buf, sizeof(buf));
+	supervisor_notify_summary(c, 2, 0, 0, buf, sizeof(buf));
 	assert_int_equal(strlen(buf), sizeof(buf) - 1);
 }
 
