@@ -63,6 +63,7 @@ fenced_in(const struct store *s, const struct msg *m)
 	return 0;
 }
 
+/* A COMMIT only raises the target; store_log_flush() applies it. */
 static void
 commit(struct store *s, uint64_t zxid)
 {
@@ -126,6 +127,7 @@ before_sleep(struct loop *l, void *arg)
 	    s->durable, s->applied);
 }
 
+/* RocksDB lives under dataLogDir when set, as ZooKeeper puts its txn log. */
 static const char *
 db_dir(const struct config *cfg)
 {

@@ -48,10 +48,10 @@ struct store_db {
 	rocksdb_block_based_table_options_t *topts;
 	rocksdb_cache_t			*cache;
 	rocksdb_column_family_handle_t	*cf[STORE_CF_COUNT];
-	rocksdb_writeoptions_t		*wsync;		/* batches with appends */
+	rocksdb_writeoptions_t		*wsync;		/* with appends */
 	rocksdb_writeoptions_t		*wnosync;	/* apply-only batches */
 	rocksdb_readoptions_t		*ropts;
-	int				 poisoned;	/* sticky: no more ACKs */
+	int				 poisoned;	/* sticky: no ACKs */
 	char				 path[1100];
 };
 
@@ -83,8 +83,8 @@ struct store {
 
 	uint64_t	 logged;	/* last logged, open batch included */
 	uint64_t	 durable;	/* last logged and synced */
-	uint64_t	 trimmed;	/* last entry removed by trimming, 0 none */
-	uint64_t	 applied;	/* last applied to sm (and to the batch) */
+	uint64_t	 trimmed;	/* last entry trimmed away, 0 none */
+	uint64_t	 applied;	/* last applied to sm and batch */
 	uint64_t	 commit_to;	/* highest STORE_COMMIT seen */
 	uint64_t	 accepted_epoch;
 	uint64_t	 current_epoch;
@@ -114,13 +114,18 @@ int	store_main(int argc, char **argv);
 struct store_db	*store_db_open(const char *dir);
 void		 store_db_destroy(struct store_db **);
 /*
- * Every RocksDB char *err goes through here: nothing if err is NULL,
- * else log "what: err", free it, poison the db and exit (the supervisor
- * restarts us; nothing acknowledged is lost).
+ * Every RocksDB char *err goes through here. Returns 0 if err is NULL;
+ * else logs "what: err" and frees it, then with STORE_DB_POISON poisons
+ * the db and exits (the supervisor restarts us; nothing acknowledged is
+ * lost), with STORE_DB_WARN returns -1 (open: the caller gives up).
  */
-void		 store_db_check(struct store_db *, char *err, const char *what);
-/* Write the batch (sync or not); failure is fatal through store_db_check. */
-void		 store_db_write(struct store_db *, rocksdb_writebatch_t *, int sync);
+#define STORE_DB_WARN	0
+#define STORE_DB_POISON	1
+int		 store_db_check(struct store_db *, char *err, int on_error,
+		    const char *what);
+/* Write the batch (sync or not); a failure poisons the store. */
+void		 store_db_write(struct store_db *, rocksdb_writebatch_t *,
+		    int sync);
 /* Read a u64 meta value; 0 when absent. Corrupt length is fatal. */
 uint64_t	 store_db_get_u64(struct store_db *, const char *key);
 /* A new iterator over cf; caller destroys it with rocksdb_iter_destroy. */

@@ -41,14 +41,17 @@ store_db_be64_get(const uint8_t in[8])
 	return v;
 }
 
-void
-store_db_check(struct store_db *db, char *err, const char *what)
+int
+store_db_check(struct store_db *db, char *err, int on_error,
+    const char *what)
 {
 	if (err == NULL)
-		return;
-	db->poisoned = 1;
-	log_warnx("%s: %s", what, err);
+		return 0;
+	log_warnx("%s %s: %s", what, db->path, err);
 	rocksdb_free(err);
+	if (on_error == STORE_DB_WARN)
+		return -1;
+	db->poisoned = 1;
 	fatalx("store poisoned by a failed %s on %s", what, db->path);
 }
 
@@ -91,11 +94,8 @@ store_db_open(const char *dir)
 		cfopts[i] = db->opts;
 	db->db = rocksdb_open_column_families(db->opts, db->path,
 	    STORE_CF_COUNT, cf_names, cfopts, db->cf, &err);
-	if (err != NULL) {
-		log_warnx("open %s: %s", db->path, err);
-		rocksdb_free(err);
+	if (store_db_check(db, err, STORE_DB_WARN, "open") < 0)
 		goto fail;
-	}
 	log_info("opened %s", db->path);
 	return db;
 fail:
@@ -139,7 +139,7 @@ store_db_write(struct store_db *db, rocksdb_writebatch_t *b, int sync)
 	if (db->poisoned)
 		fatalx("write to a poisoned store");
 	rocksdb_write(db->db, sync ? db->wsync : db->wnosync, b, &err);
-	store_db_check(db, err, "write");
+	store_db_check(db, err, STORE_DB_POISON, "write");
 }
 
 uint64_t
@@ -151,7 +151,7 @@ store_db_get_u64(struct store_db *db, const char *key)
 
 	val = rocksdb_get_cf(db->db, db->ropts, db->cf[STORE_CF_DEFAULT], key,
 	    strlen(key), &len, &err);
-	store_db_check(db, err, "read meta");
+	store_db_check(db, err, STORE_DB_POISON, "read meta");
 	if (val == NULL)
 		return 0;
 	if (len != 8) {
@@ -176,5 +176,5 @@ store_db_iter_check(struct store_db *db, rocksdb_iterator_t *it,
 	char *err = NULL;
 
 	rocksdb_iter_get_error(it, &err);
-	store_db_check(db, err, what);
+	store_db_check(db, err, STORE_DB_POISON, what);
 }

@@ -109,6 +109,7 @@ cache_push(struct store *s, uint64_t zxid, uint8_t *val, size_t len)
 	s->cache_bytes += len;
 }
 
+/* Drop the oldest cached entry. */
 static void
 cache_pop(struct store *s)
 {
@@ -280,6 +281,7 @@ cache_bound(struct store *s)
 		cache_pop(s);
 }
 
+/* One STORE_ACK per batch, to the replicator we serve, never once poisoned. */
 static void
 send_ack(struct store *s)
 {

@@ -22,7 +22,7 @@ struct snap_ctx {
 	struct jute_writer	 rec;
 	int64_t			 kind;		/* 0 nodes, 1 sessions */
 	size_t			 nrecs;
-	int			 failed;	/* stop at the first send error */
+	int			 failed;	/* stop at a send error */
 };
 
 static void
@@ -47,6 +47,7 @@ reply(struct snap_ctx *c, Envelope *env, const void *p, size_t len)
 	c->failed = 1;
 }
 
+/* Send the records gathered so far as one STORE_SNAP_CHUNK. */
 static void
 flush_chunk(struct snap_ctx *c)
 {
@@ -59,6 +60,7 @@ flush_chunk(struct snap_ctx *c)
 	jute_writer_reset(&c->chunk);
 }
 
+/* Frame c->rec into the chunk; send the chunk once it is full. */
 static void
 add_record(struct snap_ctx *c)
 {
@@ -69,6 +71,7 @@ add_record(struct snap_ctx *c)
 		flush_chunk(c);
 }
 
+/* sm_foreach_node visitor: one node record. */
 static void
 node_cb(void *arg, const char *path)
 {
@@ -81,6 +84,7 @@ node_cb(void *arg, const char *path)
 	add_record(c);
 }
 
+/* sm_foreach_session visitor: one session record. */
 static void
 session_cb(void *arg, uint64_t id)
 {
@@ -115,6 +119,7 @@ store_snap_send(struct store *s, const struct msg *m)
 	jute_writer_free(&c.rec);
 }
 
+/* store_log_foreach visitor: one STORE_LOG_ENTRY; stops on a send error. */
 static int
 log_entry_cb(void *arg, uint64_t zxid, const struct store_rec *r)
 {
@@ -148,6 +153,7 @@ store_snap_send_log(struct store *s, const struct msg *m)
 	reply(&c, &env, NULL, 0);
 }
 
+/* sm_foreach_session visitor: one packed {u64 id, i32 timeout}. */
 static void
 sessions_cb(void *arg, uint64_t id)
 {
@@ -174,6 +180,7 @@ store_snap_send_sessions(struct store *s, const struct msg *m)
 	sm_foreach_session(s->sm, sessions_cb, &c);
 	env.zxid = s->applied;
 	env.arg = (int64_t)c.nrecs;
-	reply(&c, &env, c.chunk.len ? (const void *)c.chunk.buf : "", c.chunk.len);
+	reply(&c, &env, c.chunk.len ? (const void *)c.chunk.buf : "",
+	    c.chunk.len);
 	jute_writer_free(&c.chunk);
 }

@@ -28,6 +28,7 @@ struct apply_ctx {
 	size_t			 nsess, scap;
 };
 
+/* Remember a changed path (copied: the result is reused). */
 static void
 note_path(struct apply_ctx *a, const char *path)
 {
@@ -38,6 +39,7 @@ note_path(struct apply_ctx *a, const char *path)
 	a->paths[a->npaths++] = xstrdup(path);
 }
 
+/* Remember a session whose record may have changed. */
 static void
 note_session(struct apply_ctx *a, uint64_t id)
 {
@@ -77,6 +79,7 @@ apply_one(void *arg, uint64_t zxid, const struct store_rec *r)
 	return 0;
 }
 
+/* qsort comparators for deduplication. */
 static int
 cmp_str(const void *x, const void *y)
 {
@@ -105,6 +108,7 @@ persist_node(struct store *s, const char *path, struct jute_writer *w)
 		    (const char *)w->buf, w->len);
 }
 
+/* Put (or delete, when closed) one session record. */
 static void
 persist_session(struct store *s, uint64_t id, struct jute_writer *w)
 {
@@ -156,7 +160,9 @@ apply_cached(struct apply_ctx *a, uint64_t upto)
 	struct store_rec rec;
 	const struct store_entry *e;
 
-	while (s->chead < s->ncache && (e = &s->cache[s->chead])->zxid <= upto) {
+	while (s->chead < s->ncache) {
+		if ((e = &s->cache[s->chead])->zxid > upto)
+			break;
 		if (e->zxid > s->applied) {
 			if (store_log_decode(e->val, e->len, &rec) < 0)
 				fatalx("undecodable cached entry zxid=0x%"
@@ -215,6 +221,7 @@ load_cf(struct store *s, enum store_cf cf, const char *what,
 	return n;
 }
 
+/* sm_foreach_node visitor: every node counts as changed. */
 static void
 persist_all_cb(void *arg, const char *path)
 {
