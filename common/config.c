@@ -102,7 +102,7 @@ struct parse {
 	FILE		*errf;
 	int		 line;
 	int		 errors;
-	int		 seen[nitems(rows)];	/* line of the key, 0 if unset */
+	int		 seen[nitems(rows)];	/* line that set it, 0: unset */
 	int		 server_line[CONFIG_MAX_SERVERS];
 	/* clientAddr of each server.N (3.5 syntax), "" if absent */
 	char		 client_addr[CONFIG_MAX_SERVERS][256];
@@ -150,12 +150,14 @@ pwarn(struct parse *p, const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* bsearch comparator: key string against a row. */
 static int
 rowcmp(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct row *)elem)->key);
 }
 
+/* The table must stay sorted for bsearch: our own bug if not. */
 static void
 check_sorted(void)
 {
@@ -191,6 +193,7 @@ parse_num(const char *s, long long *out)
 	return 0;
 }
 
+/* K_INT and K_PORT: a number within the row's range. */
 static int
 set_num(struct parse *p, const struct row *r, const char *v)
 {
@@ -248,6 +251,7 @@ set_words(struct parse *p, const struct row *r, const char *v)
 	return 0;
 }
 
+/* K_BOOL (true|false) and K_PEER (participant|observer). */
 static int
 set_enum(struct parse *p, const struct row *r, const char *v)
 {
@@ -407,6 +411,7 @@ parse_server(const char *v, struct config_server *sv, char *addr,
 	return parse_client(semi + 1, sv, addr, addrlen);
 }
 
+/* One server.N line: id 1..255, unique, and a valid spec. */
 static void
 add_server(struct parse *p, const char *key, const char *v)
 {
@@ -442,6 +447,7 @@ add_server(struct parse *p, const char *key, const char *v)
 	c->servers[c->nservers++] = sv;
 }
 
+/* Dispatch one key: server.N, authProvider.*, refused, table row. */
 static void
 set_key(struct parse *p, const char *key, const char *v)
 {
@@ -499,6 +505,7 @@ parse_line(struct parse *p, char *s)
 	set_key(p, s, v);
 }
 
+/* Every row's default, through the same setters as file values. */
 static void
 set_defaults(struct parse *p)
 {
@@ -513,6 +520,7 @@ set_defaults(struct parse *p)
 	}
 }
 
+/* The line that set key, 0 if it kept its default. */
 static int
 seen_line(const struct parse *p, const char *key)
 {
@@ -522,6 +530,7 @@ seen_line(const struct parse *p, const char *key)
 	return p->seen[r - rows];
 }
 
+/* Session timeouts default to 2x and 20x tickTime; min <= max. */
 static void
 finish_sessions(struct parse *p)
 {
@@ -625,6 +634,7 @@ quorum_mode(const struct config *c)
 	    (c->nservers > 0 && !c->standalone_enabled);
 }
 
+/* In quorum mode, find ourselves through dataDir/myid. */
 static void
 finish_servers(struct parse *p)
 {
@@ -676,7 +686,7 @@ config_parse(struct config *c, const char *name, const char *text,
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		char *line = xstrndup(s, n);	/* CR goes with trailing space */
+		char *line = xstrndup(s, n);	/* CR: trimmed as a blank */
 
 		p->line++;
 		if (strlen(line) != n)
@@ -720,12 +730,14 @@ config_load(struct config *c, const char *file, FILE *errf)
 	return rc;
 }
 
+/* IPv6 literals go back into brackets. */
 static void
 print_host(FILE *f, const char *host)
 {
 	fprintf(f, strchr(host, ':') ? "[%s]" : "%s", host);
 }
 
+/* One "key=value" line in the form the parser reads back. */
 static void
 print_row(const struct config *c, const struct row *r, FILE *f)
 {

@@ -5,6 +5,7 @@
 
 #include "supervisor/supervisor.h"
 
+/* Print usage and exit 2, like a bad config. */
 static void
 usage(void)
 {

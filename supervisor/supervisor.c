@@ -27,6 +27,7 @@
 #include "common/loop.h"
 #include "common/msg.h"
 
+/* Block the signals we read from a signalfd; returns the fd. */
 static int
 setup_signals(void)
 {
@@ -91,6 +92,7 @@ reload(struct supervisor *sv)
 	free(next);
 }
 
+/* SIGCHLD reaps, SIGTERM/SIGINT stop, SIGHUP re-reads the config. */
 static void
 on_signal(struct loop *l, void *arg)
 {
@@ -117,6 +119,7 @@ on_signal(struct loop *l, void *arg)
 	supervisor_child_reap(sv);
 }
 
+/* A READY from the live incarnation of a slot. */
 static void
 child_ready(struct supervisor_child *c, const Envelope *env)
 {
@@ -133,6 +136,7 @@ child_ready(struct supervisor_child *c, const Envelope *env)
 	    (int)c->pid, c->ready_ms - c->started_ms);
 }
 
+/* READY and heartbeats from the children (ROUTER). */
 static void
 dispatch_children(struct loop *l, void *arg)
 {
@@ -166,6 +170,7 @@ dispatch_children(struct loop *l, void *arg)
 	}
 }
 
+/* Every second: kill children that went silent. */
 static void
 check_children(struct loop *l, void *arg)
 {
@@ -173,6 +178,7 @@ check_children(struct loop *l, void *arg)
 	supervisor_child_check(arg, loop_now_ms());
 }
 
+/* Tell systemd about any state change of this iteration. */
 static void
 before_sleep(struct loop *l, void *arg)
 {

@@ -40,7 +40,7 @@ struct supervisor_role {
 /* Restart throttling state of one child slot. */
 struct supervisor_backoff {
 	int		 delay_ms;	/* last delay, 0: no recent crash */
-	int		 ncrashes;	/* recorded in at[], at most LIMIT + 1 */
+	int		 ncrashes;	/* in at[], at most LIMIT + 1 */
 	uint64_t	 at[SUPERVISOR_CRASH_LIMIT + 1];	/* ring, ms */
 	int		 next;
 };
@@ -60,7 +60,7 @@ struct supervisor_child {
 	struct supervisor	*sv;
 	const struct supervisor_role *role;
 	int			 instance;	/* 1-based */
-	char			 name[48];	/* "corral-frontend" or ".../2" */
+	char			 name[48];	/* "corral-store", ".../2" */
 	char			 path[1024];
 	pid_t			 pid;		/* 0 when not running */
 	uint64_t		 generation;	/* of the live incarnation */

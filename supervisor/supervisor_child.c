@@ -23,6 +23,8 @@
 
 extern char **environ;
 
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Start order: the store first, as everyone talks to it; frontends last. */
 static const struct supervisor_role roles[] = {
 	/* name		order	per_fe	voter	observer */
@@ -42,12 +44,14 @@ static const char *const private_env[] = {
 
 static char *envvar(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* An observer node runs corral-observer instead of the voter roles. */
 static int
 observer_node(const struct config *cfg)
 {
 	return !config_standalone(cfg) && cfg->peer_type == CONFIG_OBSERVER;
 }
 
+/* Append one child slot; its executable must exist now, not at exec. */
 static void
 add_slot(struct supervisor *sv, const struct supervisor_role *r, int inst,
     int count)
@@ -91,6 +95,7 @@ supervisor_child_plan(struct supervisor *sv)
 		}
 }
 
+/* A "NAME=value" string for an environment vector. */
 static char *
 envvar(const char *fmt, ...)
 {
@@ -116,7 +121,7 @@ child_env(const struct supervisor_child *c)
 	for (size_t i = 0; i < n; i++) {
 		int skip = 0;
 
-		for (size_t j = 0; j < sizeof(private_env) / sizeof(char *); j++)
+		for (size_t j = 0; j < nitems(private_env); j++)
 			if (strncmp(environ[i], private_env[j],
 			    strlen(private_env[j])) == 0)
 				skip = 1;
@@ -129,6 +134,7 @@ child_env(const struct supervisor_child *c)
 	return env;
 }
 
+/* Free a NULL-terminated vector of strings. */
 static void
 free_vec(char **v)
 {
@@ -166,6 +172,7 @@ supervisor_child_start(struct supervisor_child *c)
 	    (int)c->pid, c->generation);
 }
 
+/* Backoff timer: start the next incarnation unless we are stopping. */
 static void
 restart(struct loop *l, void *arg)
 {
@@ -177,6 +184,7 @@ restart(struct loop *l, void *arg)
 		supervisor_child_start(c);
 }
 
+/* The slot running pid, NULL for a pid we do not know. */
 static struct supervisor_child *
 by_pid(struct supervisor *sv, pid_t pid)
 {
@@ -186,6 +194,7 @@ by_pid(struct supervisor *sv, pid_t pid)
 	return NULL;
 }
 
+/* Log how a child ended; a clean exit while stopping is not news. */
 static void
 log_exit(const struct supervisor_child *c, pid_t pid, int status)
 {

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 
+/* How a slot state reads in STATUS=. */
 static const char *
 state_word(enum supervisor_child_state s)
 {
@@ -96,6 +97,7 @@ supervisor_notify_update(struct supervisor *sv)
 	memcpy(sv->last_status, status, sizeof(status));
 }
 
+/* WATCHDOG=1, unless a READY child has gone silent. */
 static void
 watchdog(struct loop *l, void *arg)
 {

@@ -87,6 +87,7 @@ check_private(const char *dir)
 		fatal("chmod %s", dir);
 }
 
+/* Pick and create the runtime dir (see the top of this file). */
 static void
 choose(struct supervisor *sv, const char *datadir)
 {
@@ -103,7 +104,8 @@ choose(struct supervisor *sv, const char *datadir)
 		if (snprintf(buf, sizeof(buf), "%s/run", datadir) >=
 		    (int)sizeof(buf) || !fits(buf))
 			snprintf(buf, sizeof(buf), "/tmp/corral-%u-%016llx",
-			    (unsigned)getuid(), (unsigned long long)fnv1a(datadir));
+			    (unsigned)getuid(),
+			    (unsigned long long)fnv1a(datadir));
 	}
 	memcpy(sv->rundir, buf, sizeof(sv->rundir));
 	if (mkdirs(sv->rundir, 0700) < 0)
@@ -137,6 +139,7 @@ lock(const char *dir, const char *what)
 	return fd;
 }
 
+/* Remove socket files a dead predecessor left; we hold the locks. */
 static void
 remove_stale(const char *dir)
 {

@@ -20,6 +20,7 @@ static const int reset_signals[] = {
 	SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE
 };
 
+/* Async-signal-safe message to stderr. */
 static void
 write_str(const char *s)
 {
@@ -63,8 +64,8 @@ supervisor_spawn(const char *path, char *const argv[], char *const envp[])
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&none);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < 65536)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536)
 		maxfd = (int)rl.rlim_cur;
 	if ((pid = fork()) != 0)
 		return pid;

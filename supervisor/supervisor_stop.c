@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 
+/* 1 if a child of this start order still runs. */
 static int
 alive_at(const struct supervisor *sv, int order)
 {
@@ -23,6 +24,7 @@ alive_at(const struct supervisor *sv, int order)
 	return 0;
 }
 
+/* Send sig to every live child of one start order. */
 static void
 signal_order(struct supervisor *sv, int order, int sig)
 {
@@ -40,6 +42,7 @@ signal_order(struct supervisor *sv, int order, int sig)
 	}
 }
 
+/* Every 100 ms while stopping: SIGKILL past the deadline, move on. */
 static void
 tick(struct loop *l, void *arg)
 {
@@ -90,7 +93,7 @@ supervisor_stop_begin(struct supervisor *sv, int code)
 			loop_cancel_timer(sv->loop, c->restart_timer);
 		c->restart_timer = 0;
 	}
-	/* one past the last order: advance() steps down to the first live one */
+	/* one past the last order: advance() steps down to a live one */
 	sv->stop_order = 0;
 	for (size_t i = 0; i < sv->nchildren; i++)
 		if (sv->children[i].role->order >= sv->stop_order)

@@ -98,8 +98,8 @@ test_sequences(void **state)
 			    cr->ready_for);
 
 			if (got != cr->want)
-				fail_msg("%s: crash %d at %llu: got %d, want %d",
-				    sc->name, k + 1,
+				fail_msg("%s: crash %d at %llu: got %d, "
+				    "want %d", sc->name, k + 1,
 				    (unsigned long long)cr->at, got, cr->want);
 		}
 	}
