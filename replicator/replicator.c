@@ -16,8 +16,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <zmq.h>
 
@@ -42,6 +42,20 @@ wall_ms(void)
 
 	gettimeofday(&tv, NULL);
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/*
+ * Our incarnation: wall-clock nanoseconds, so a restarted replicator's
+ * generation is higher than its predecessor's and the store can fence the
+ * dead one's queued messages by order, not just by inequality.
+ */
+static uint64_t
+new_generation(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -282,9 +296,7 @@ replicator_main(struct child *c)
 	memset(&r, 0, sizeof(r));
 	r.c = c;
 	r.tick_ms = (uint64_t)c->cfg.tick_time;
-	if (getrandom(&r.generation, sizeof(r.generation), 0) !=
-	    sizeof(r.generation))
-		fatal("getrandom");
+	r.generation = new_generation();
 	replicator_session_init(&r);
 	r.router = endpoint_bind(c->zctx, EP_REPLICATOR, c->rundir);
 	r.pub = endpoint_bind(c->zctx, EP_COMMITS, c->rundir);

@@ -28,7 +28,7 @@ struct replicator {
 	void		*router;	/* frontends submit here */
 	void		*pub;		/* commit stream */
 	void		*store;		/* DEALER to corral-store */
-	uint64_t	 generation;	/* our incarnation, random */
+	uint64_t	 generation;	/* our incarnation, increasing */
 	int		 store_known;	/* STORE_STATE received once */
 	uint64_t	 start_zxid;	/* committed when we took over */
 	uint64_t	 last_proposed;

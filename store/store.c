@@ -37,6 +37,10 @@ hello(struct store *s, const struct msg *m)
 		return;
 	}
 	store_log_flush(s);
+	if (!s->have_repl || m->env.generation != s->generation)
+		log_info("replicator generation %" PRIu64 ": logged zxid=0x%"
+		    PRIx64 " applied zxid=0x%" PRIx64, m->env.generation,
+		    s->durable, s->applied);
 	s->have_repl = 1;
 	s->generation = m->env.generation;
 	memcpy(s->repl_ident, m->ident, m->ident_len);
@@ -45,8 +49,6 @@ hello(struct store *s, const struct msg *m)
 	env.prev_zxid = s->applied;
 	env.arg = (int64_t)s->current_epoch;
 	env.generation = s->generation;
-	log_info("replicator generation %" PRIu64 ": logged zxid=0x%" PRIx64
-	    " applied zxid=0x%" PRIx64, s->generation, s->durable, s->applied);
 	if (msg_send(s->router, m->ident, m->ident_len, &env, NULL, 0) < 0)
 		log_warn("send STORE_STATE");
 }
