@@ -57,6 +57,36 @@ frontend_conn_listen(struct frontend *f)
 	    cfg->client_port_address : "0.0.0.0", cfg->client_port);
 }
 
+struct ip_count {
+	const char	*ip;
+	size_t		 iplen;
+	int		 n;
+};
+
+static void
+count_ip(void *arg, uint64_t key, void *val)
+{
+	struct ip_count *ic = arg;
+	const struct conn *c = val;
+
+	(void)key;
+	if (strncmp(c->peer, ic->ip, ic->iplen) == 0 && c->peer[ic->iplen] == ':')
+		ic->n++;
+}
+
+/* maxClientCnxns: connections from one address (0 = unlimited). */
+static int
+too_many(struct frontend *f, const char *ip)
+{
+	struct ip_count ic = { ip, strlen(ip), 0 };
+	int max = f->c->cfg.max_client_cnxns;
+
+	if (max <= 0)
+		return 0;
+	u64map_foreach(f->conns, count_ip, &ic);
+	return ic.n >= max;
+}
+
 static void
 accept_all(struct frontend *f)
 {
@@ -76,12 +106,19 @@ accept_all(struct frontend *f)
 				log_warn("accept");
 			return;
 		}
+		inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
+		if (too_many(f, ip)) {
+			log_warnx("client=%s:%u: too many connections from %s "
+			    "- max is %d", ip, ntohs(sin.sin_port), ip,
+			    f->c->cfg.max_client_cnxns);
+			close(fd);
+			continue;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = xcalloc(1, sizeof(*c));
 		c->id = ++f->next_conn_id;
 		c->fd = fd;
 		c->state = CONN_HANDSHAKE;
-		inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
 		snprintf(c->peer, sizeof(c->peer), "%s:%u", ip,
 		    ntohs(sin.sin_port));
 		jute_writer_init(&c->out);
