@@ -1,0 +1,868 @@
+"""Integration test harness: start one server (corral or Apache ZooKeeper)
+on free loopback ports in a fresh temp dir, drive it, and always stop it.
+
+Target selection (env CORRAL_TEST_TARGET):
+  corral    (default)  <CORRAL_BUILD>/bin/corral --config <tmp>/zoo.cfg
+                       (CORRAL_BUILD defaults to <repo>/build)
+  zookeeper            Apache ZooKeeper 3.8 standalone (Debian `zookeeper`)
+The same test files run against both, so ZooKeeper is the reference.
+
+Processes are started in their own session (process group == pid) with
+PR_SET_PDEATHSIG=SIGKILL, are stopped by PID (never by name) and the whole
+group is swept before the leader is reaped.  Every server and client made
+here is registered for cleanup at class teardown and at exit, even when a
+test or setUpClass fails.
+
+Synchronization is wait_for(cond, timeout, what): poll with a deadline.
+"""
+
+import atexit
+import ctypes
+import errno
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+TARGET = os.environ.get("CORRAL_TEST_TARGET", "corral")
+BUILD = os.environ.get("CORRAL_BUILD", os.path.join(REPO, "build"))
+PYTHON = "/usr/bin/python3"
+ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
+
+CORRAL_CHILDREN = ("corral-store", "corral-election", "corral-replicator",
+                   "corral-frontend")
+
+# kazoo reconnect policy: retry forever, quickly (servers restart in tests)
+CONN_RETRY = {"max_tries": -1, "delay": 0.05, "backoff": 1.5,
+              "max_delay": 0.5}
+
+# jute.maxbuffer default in ZooKeeper 3.8: 0xfffff bytes
+JUTE_MAXBUFFER = 0xfffff
+
+
+def is_zookeeper():
+    return TARGET == "zookeeper"
+
+
+def skip_unless_corral(reason="corral-specific (child processes)"):
+    return unittest.skipIf(is_zookeeper(), reason)
+
+
+# --------------------------------------------------------------- waiting
+
+class WaitTimeout(AssertionError):
+    pass
+
+
+def wait_for(cond, timeout=10.0, what="condition", interval=0.02):
+    """Poll cond() until it returns a truthy value (returned) or the
+    deadline passes (WaitTimeout naming `what`).  Exceptions from cond()
+    count as "not yet" but the last one is reported."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = cond()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - reported on timeout
+            last_exc = e
+        if time.monotonic() >= deadline:
+            msg = "timed out after %.1fs waiting for %s" % (timeout, what)
+            if last_exc is not None:
+                msg += " (last error: %r)" % (last_exc,)
+            raise WaitTimeout(msg)
+        time.sleep(interval)
+
+
+# ----------------------------------------------------------- ports, procs
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def free_ports(n):
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _preexec_pdeathsig():
+    # if the test runner dies (even SIGKILL), the server dies with it
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def proc_children(pid):
+    """Direct children of pid (all threads), via /proc."""
+    out = []
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+                out.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return sorted(set(out))
+
+
+def proc_descendants(pid):
+    seen, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in proc_children(p):
+            if c not in seen:
+                seen.append(c)
+                todo.append(c)
+    return seen
+
+
+def proc_starttime(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+        return int(s[s.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def proc_state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+        return s[s.rindex(")") + 2:].split()[0]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def proc_alive(pid):
+    st = proc_state(pid)
+    return st is not None and st not in ("Z", "X")
+
+
+def proc_name(pid):
+    """(argv0 basename, comm) of pid, or (None, None)."""
+    argv0 = comm = None
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            a = f.read().split(b"\0")[0].decode(errors="replace")
+            argv0 = os.path.basename(a) if a else None
+    except OSError:
+        pass
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()
+    except OSError:
+        pass
+    return argv0, comm
+
+
+def name_matches(pid, name):
+    argv0, comm = proc_name(pid)
+    # comm is truncated to 15 bytes: corral-replicator -> corral-replicat
+    return argv0 == name or comm == name or comm == name[:15]
+
+
+def kill_pids(pids_with_start, sig):
+    """Signal each (pid, starttime) still carrying that start time."""
+    for pid, st in pids_with_start:
+        if st is not None and proc_starttime(pid) == st:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+
+
+# ------------------------------------------------------------ registry
+
+_live = set()
+_live_lock = threading.Lock()
+
+
+def _cleanup_all():
+    with _live_lock:
+        objs = list(_live)
+    for o in objs:
+        try:
+            o.close()
+        except Exception as e:  # noqa: BLE001
+            sys.stderr.write("harness cleanup: %r\n" % (e,))
+
+
+atexit.register(_cleanup_all)
+
+
+def _sigterm(signum, frame):
+    # make `kill <runner>` (ctest timeout) run atexit cleanup
+    raise SystemExit(128 + signum)
+
+
+try:
+    signal.signal(signal.SIGTERM, _sigterm)
+except ValueError:
+    pass
+
+
+# --------------------------------------------------------------- server
+
+def _zk_classpath():
+    cp = []
+    for j in ("zookeeper", "zookeeper-jute", "commons-cli", "commons-io",
+              "findbugs-annotations", "jackson-annotations", "jackson-core",
+              "jackson-databind", "jline", "metrics-core", "netty-buffer",
+              "netty-codec", "netty-common", "netty-handler", "netty-resolver",
+              "netty-transport", "netty-transport-native-epoll",
+              "netty-transport-native-unix-common", "slf4j-api",
+              "snappy-java", "jetty9-client", "jetty9-http", "jetty9-io",
+              "jetty9-security", "jetty9-server", "jetty9-servlet",
+              "jetty9-util", "slf4j-simple"):
+        p = "/usr/share/java/%s.jar" % j
+        if os.access(p, os.R_OK):
+            cp.append(p)
+    return ":".join(cp)
+
+
+class Server:
+    """One standalone server on 127.0.0.1 in a fresh temp dir.
+
+    port, metrics_port, data_dir, pid; start(), stop(), restart(),
+    kill9_all(), children(), kill_child(), wait_child_restarted(),
+    client(), four_letter(), close() (stop + remove temp dir)."""
+
+    def __init__(self, target=None, tick_time=500, extra_cfg=None,
+                 keep_dir=False):
+        self.target = target or TARGET
+        if self.target not in ("corral", "zookeeper"):
+            raise ValueError("CORRAL_TEST_TARGET must be corral or zookeeper")
+        self.tick_time = tick_time
+        self.extra_cfg = dict(extra_cfg or {})
+        self.keep_dir = keep_dir or bool(os.environ.get("CORRAL_TEST_KEEP"))
+        self.tmp = tempfile.mkdtemp(prefix="corral-it-%s-" % self.target)
+        self.data_dir = os.path.join(self.tmp, "data")
+        os.makedirs(self.data_dir)
+        self.cfg_path = os.path.join(self.tmp, "zoo.cfg")
+        self.log_path = os.path.join(self.tmp, "server.log")
+        self.port, self.metrics_port = free_ports(2)
+        self.proc = None
+        self._clients = []
+        self._closed = False
+        with _live_lock:
+            _live.add(self)
+        self._write_cfg()
+
+    # -- config and launch
+    def _write_cfg(self):
+        cfg = [
+            ("tickTime", self.tick_time),
+            ("initLimit", 10),
+            ("syncLimit", 5),
+            ("dataDir", self.data_dir),
+            ("clientPort", self.port),
+            ("clientPortAddress", "127.0.0.1"),
+            ("4lw.commands.whitelist", "*"),
+            ("maxClientCnxns", 0),
+            ("metricsProvider.httpPort", self.metrics_port),
+        ]
+        if self.target == "zookeeper":
+            cfg.append(("admin.enableServer", "false"))
+        for k, v in self.extra_cfg.items():
+            cfg.append((k, v))
+        with open(self.cfg_path, "w") as f:
+            f.write("# written by tests/integration/harness.py\n")
+            for k, v in cfg:
+                f.write("%s=%s\n" % (k, v))
+
+    def _argv(self):
+        if self.target == "corral":
+            exe = os.path.join(BUILD, "bin", "corral")
+            if not os.access(exe, os.X_OK):
+                raise RuntimeError("corral binary not found: %s (set "
+                                   "CORRAL_BUILD, or CORRAL_TEST_TARGET="
+                                   "zookeeper)" % exe)
+            return [exe, "--config", self.cfg_path]
+        java = shutil.which("java") or "/usr/bin/java"
+        return [java, "-Xmx512m", "-Djava.net.preferIPv4Stack=true",
+                "-Dzookeeper.admin.enableServer=false",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", _zk_classpath(),
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                self.cfg_path]
+
+    @property
+    def hosts(self):
+        return "127.0.0.1:%d" % self.port
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def running(self):
+        return self.proc is not None and self._leader_alive()
+
+    def _leader_alive(self):
+        try:
+            r = os.waitid(os.P_PID, self.proc.pid,
+                          os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return r is None
+
+    def start(self, timeout=60):
+        assert self.proc is None, "already started"
+        log = open(self.log_path, "ab")
+        log.write(("===== %s start\n" % time.strftime("%F %T")).encode())
+        log.flush()
+        try:
+            self.proc = subprocess.Popen(
+                self._argv(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, cwd=self.tmp,
+                start_new_session=True, preexec_fn=_preexec_pdeathsig)
+        finally:
+            log.close()
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop(graceful=False)
+            raise
+        return self
+
+    def wait_ready(self, timeout=60):
+        def ready():
+            if not self._leader_alive():
+                raise RuntimeError("server exited during startup:\n"
+                                   + self.log_tail())
+            if self.four_letter("ruok", timeout=1.0) != "imok":
+                return False
+            return self._kazoo_probe()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if ready():
+                    return
+            except RuntimeError:
+                raise
+            except Exception:  # noqa: BLE001 - not yet
+                pass
+            if time.monotonic() >= deadline:
+                raise WaitTimeout("server not ready after %ss:\n%s"
+                                  % (timeout, self.log_tail()))
+            time.sleep(0.05)
+
+    def _kazoo_probe(self):
+        from kazoo.client import KazooClient
+        c = KazooClient(hosts=self.hosts, timeout=5.0,
+                        connection_retry={"max_tries": 0})
+        try:
+            c.start(timeout=3)
+            c.exists("/")
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+        finally:
+            try:
+                c.stop()
+                c.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError:
+            return "(no log)"
+
+    # -- stopping
+    def _group_snapshot(self):
+        pids = [self.proc.pid] + proc_descendants(self.proc.pid)
+        return [(p, proc_starttime(p)) for p in pids]
+
+    def stop(self, graceful=True, timeout=20):
+        """Stop the server and its whole process tree; reap the leader."""
+        if self.proc is None:
+            return
+        pid = self.proc.pid
+        snap = self._group_snapshot()
+        if graceful and self._leader_alive():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self._leader_alive():
+                time.sleep(0.02)
+        # the leader is not reaped yet, so its pid (== pgid) is still ours
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        kill_pids(snap, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        # descendants that left the group (setsid) are swept by pid too
+        wait_for(lambda: not any(proc_alive(p) and proc_starttime(p) == st
+                                 for p, st in snap[1:]),
+                 10, "server child processes to exit")
+        self.proc = None
+
+    def kill9_all(self):
+        """SIGKILL the supervisor and every child at once (power loss)."""
+        if self.proc is None:
+            return
+        snap = self._group_snapshot()
+        kill_pids(snap, signal.SIGKILL)
+        self.stop(graceful=False)
+
+    def restart(self, kill=False, timeout=60):
+        """Stop (gracefully, or SIGKILL everything if kill) and start again
+        on the same data dir and ports."""
+        if kill:
+            self.kill9_all()
+        else:
+            self.stop()
+        self._start_retry_bind(timeout)
+        return self
+
+    def _start_retry_bind(self, timeout):
+        # a port can linger briefly after a kill; retry a failed start
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.start(timeout=max(5, deadline - time.monotonic()))
+            except (RuntimeError, WaitTimeout):
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        for c in self._clients:
+            try:
+                c.stop()
+                c.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._clients = []
+        try:
+            self.stop()
+        finally:
+            with _live_lock:
+                _live.discard(self)
+            if not self.keep_dir:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- corral child processes
+    def children(self):
+        """{name: pid} of the supervisor's direct children, by name."""
+        out = {}
+        if self.proc is None:
+            return out
+        for c in proc_children(self.proc.pid):
+            if not proc_alive(c):
+                continue
+            for n in CORRAL_CHILDREN:
+                if name_matches(c, n):
+                    out[n] = c
+        return out
+
+    def child_pid(self, name):
+        return self.children().get(name)
+
+    def kill_child(self, name, sig=signal.SIGKILL):
+        pid = wait_for(lambda: self.child_pid(name), 10,
+                       "child %s to exist" % name)
+        os.kill(pid, sig)
+        return pid
+
+    def wait_child_restarted(self, name, old_pid, timeout=30):
+        def new_pid():
+            p = self.child_pid(name)
+            return p if p and p != old_pid else None
+        return wait_for(new_pid, timeout, "%s restarted" % name)
+
+    # -- clients
+    def client(self, timeout=10.0, start=True, **kw):
+        """A KazooClient on this server, stopped and closed at cleanup."""
+        from kazoo.client import KazooClient
+        kw.setdefault("connection_retry", dict(CONN_RETRY))
+        c = KazooClient(hosts=self.hosts, timeout=timeout, **kw)
+        self._clients.append(c)
+        if start:
+            c.start(timeout=15)
+        return c
+
+    def four_letter(self, cmd, timeout=5.0):
+        return four_letter(self.port, cmd, timeout)
+
+
+def four_letter(port, cmd, timeout=5.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(cmd.encode())
+        chunks = []
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks).decode(errors="replace")
+    finally:
+        s.close()
+
+
+# ------------------------------------------------------------ test base
+
+class ServerTestCase(unittest.TestCase):
+    """One server per test class, started in setUpClass and always closed
+    (addClassCleanup runs even if setUpClass fails)."""
+
+    tick_time = 500
+    extra_cfg = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(tick_time=cls.tick_time, extra_cfg=cls.extra_cfg)
+        cls.addClassCleanup(cls.server.close)
+        cls.server.start()
+
+    def setUp(self):
+        self._test_clients = []
+        # a per-test namespace so tests sharing a server do not collide
+        self.base = "/t_%s_%d" % (self._testMethodName, os.getpid())
+
+    def client(self, **kw):
+        c = self.server.client(**kw)
+        self.addCleanup(self._close_client, c)
+        return c
+
+    @staticmethod
+    def _close_client(c):
+        try:
+            c.stop()
+            c.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# ----------------------------------------------------------- raw jute
+
+OP_NOTIFICATION = 0
+OP_CREATE = 1
+OP_DELETE = 2
+OP_EXISTS = 3
+OP_GETDATA = 4
+OP_SETDATA = 5
+OP_GETCHILDREN = 8
+OP_SYNC = 9
+OP_PING = 11
+OP_GETCHILDREN2 = 12
+OP_CHECK = 13
+OP_MULTI = 14
+OP_CREATE2 = 15
+OP_SETWATCHES = 101
+OP_CLOSE = -11
+
+XID_NOTIFICATION = -1
+XID_PING = -2
+XID_SETWATCHES = -8
+
+EV_CREATED = 1
+EV_DELETED = 2
+EV_DATA_CHANGED = 3
+EV_CHILDREN_CHANGED = 4
+
+ZOK = 0
+ZNONODE = -101
+ZNODEEXISTS = -110
+ZBADARGUMENTS = -8
+ZMARSHALLINGERROR = -5
+
+PERM_ALL = 31
+OPEN_ACL_UNSAFE = [(PERM_ALL, "world", "anyone")]
+
+
+class Jute:
+    """Minimal jute (big-endian) encoder."""
+
+    def __init__(self):
+        self.parts = []
+
+    def int(self, v):
+        self.parts.append(struct.pack(">i", v))
+        return self
+
+    def long(self, v):
+        self.parts.append(struct.pack(">q", v))
+        return self
+
+    def bool(self, v):
+        self.parts.append(b"\1" if v else b"\0")
+        return self
+
+    def buffer(self, b):
+        if b is None:
+            return self.int(-1)
+        self.int(len(b))
+        self.parts.append(b)
+        return self
+
+    def ustring(self, s):
+        return self.buffer(None if s is None else s.encode())
+
+    def acl_list(self, acls):
+        self.int(len(acls))
+        for perms, scheme, ident in acls:
+            self.int(perms).ustring(scheme).ustring(ident)
+        return self
+
+    def bytes(self):
+        return b"".join(self.parts)
+
+
+class JuteReader:
+    def __init__(self, data):
+        self.data = data
+        self.off = 0
+
+    def _take(self, n):
+        if self.off + n > len(self.data):
+            raise ValueError("short jute record")
+        b = self.data[self.off:self.off + n]
+        self.off += n
+        return b
+
+    def int(self):
+        return struct.unpack(">i", self._take(4))[0]
+
+    def long(self):
+        return struct.unpack(">q", self._take(8))[0]
+
+    def buffer(self):
+        n = self.int()
+        return None if n < 0 else self._take(n)
+
+    def ustring(self):
+        b = self.buffer()
+        return None if b is None else b.decode()
+
+
+def connect_request(timeout_ms=10000, session_id=0, passwd=b"\0" * 16,
+                    last_zxid=0):
+    return (Jute().int(0).long(last_zxid).int(timeout_ms).long(session_id)
+            .buffer(passwd).bool(False).bytes())
+
+
+def create_request(xid, path, data=b"", flags=0, acl=None, op=OP_CREATE):
+    return (Jute().int(xid).int(op).ustring(path).buffer(data)
+            .acl_list(OPEN_ACL_UNSAFE if acl is None else acl).int(flags)
+            .bytes())
+
+
+def path_request(xid, op, path, watch=None):
+    """getData / exists / getChildren(2) / delete-less path requests."""
+    j = Jute().int(xid).int(op).ustring(path)
+    if watch is not None:
+        j.bool(watch)
+    return j.bytes()
+
+
+def set_watches_request(rel_zxid, data=(), exist=(), child=()):
+    j = Jute().int(XID_SETWATCHES).int(OP_SETWATCHES).long(rel_zxid)
+    for lst in (data, exist, child):
+        j.int(len(lst))
+        for p in lst:
+            j.ustring(p)
+    return j.bytes()
+
+
+def frame(payload):
+    return struct.pack(">i", len(payload)) + payload
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class RawClient:
+    """A raw ZooKeeper wire client: length-prefixed jute frames."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout)
+        self.session_id = None
+        self.last_zxid = 0
+        self.events = []
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def send_raw(self, b):
+        self.sock.sendall(b)
+
+    def send_frame(self, payload):
+        self.sock.sendall(frame(payload))
+
+    def _recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            try:
+                b = self.sock.recv(n - len(buf))
+            except ConnectionResetError:
+                b = b""
+            if not b:
+                raise ConnectionClosed("closed after %d/%d bytes"
+                                       % (len(buf), n))
+            buf += b
+        return buf
+
+    def recv_frame(self):
+        n = struct.unpack(">i", self._recv_exact(4))[0]
+        if n < 0 or n > 16 * 1024 * 1024:
+            raise ValueError("bad frame length %d" % n)
+        return self._recv_exact(n)
+
+    def handshake(self, timeout_ms=10000, session_id=0, passwd=b"\0" * 16,
+                  last_zxid=0):
+        """Send a ConnectRequest; returns the session id (0 and timeout_ms
+        0 when the server refuses the session, e.g. a wrong password)."""
+        self.send_frame(connect_request(timeout_ms, session_id, passwd,
+                                        last_zxid))
+        r = JuteReader(self.recv_frame())
+        r.int()  # protocolVersion
+        self.timeout_ms = r.int()
+        self.session_id = r.long()
+        self.passwd = r.buffer()
+        return self.session_id
+
+    def _read_reply(self):
+        r = JuteReader(self.recv_frame())
+        xid, zxid, err = r.int(), r.long(), r.int()
+        if xid == XID_NOTIFICATION:
+            typ, state, path = r.int(), r.int(), r.ustring()
+            self.events.append((typ, path))
+        elif zxid > 0:
+            self.last_zxid = max(self.last_zxid, zxid)
+        return xid, zxid, err, r.data[r.off:]
+
+    def request(self, payload):
+        """Send one request, return (xid, zxid, err, body) of its reply;
+        watch notifications (xid -1) met on the way go to self.events,
+        pings (xid -2) are skipped."""
+        self.send_frame(payload)
+        want = struct.unpack(">i", payload[:4])[0]
+        while True:
+            rep = self._read_reply()
+            if rep[0] == want:
+                return rep
+
+    def wait_events(self, n, timeout=10.0):
+        """Read until self.events holds n notifications; returns them."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        while len(self.events) < n:
+            if time.monotonic() >= deadline:
+                raise WaitTimeout("have %d of %d events: %r"
+                                  % (len(self.events), n, self.events))
+            self._read_reply()
+        return self.events
+
+    def wait_closed(self, timeout=10.0):
+        """True once the peer closed the connection (reads EOF/reset)."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                b = self.sock.recv(65536)
+                if not b:
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+        return False
+
+
+# ---------------------------------------------------------- subprocesses
+
+class Proc:
+    """A helper subprocess in its own process group, killed at cleanup."""
+
+    def __init__(self, argv, **kw):
+        self.p = subprocess.Popen(argv, start_new_session=True,
+                                  preexec_fn=_preexec_pdeathsig, **kw)
+        with _live_lock:
+            _live.add(self)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, sig)
+            except OSError:
+                pass
+
+    def close(self):
+        self.kill()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            if f:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+        with _live_lock:
+            _live.discard(self)
+
+
+def main():
+    unittest.main(verbosity=2)
