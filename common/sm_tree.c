@@ -173,7 +173,14 @@ sm_tree_stat(const struct sm_node *n, struct zk_stat *s)
 	s->ctime = n->st.ctime;
 	s->mtime = n->st.mtime;
 	s->version = n->st.version;
-	s->cversion = n->st.cversion;
+	/*
+	 * Internally cversion counts creates (the sequential suffix uses it);
+	 * clients see the count of child changes, as ZooKeeper's
+	 * DataNode.copyStat: every create has a delete except for the
+	 * children still present.
+	 */
+	s->cversion = (int32_t)((uint32_t)n->st.cversion * 2u -
+	    (uint32_t)n->nkids);
 	s->aversion = n->st.aversion;
 	s->ephemeral_owner = n->st.owner;
 	s->data_length = n->data_len > 0 ? n->data_len : 0;
