@@ -865,4 +865,5 @@ class Proc:
 
 
 def main():
-    unittest.main(verbosity=2)
+    # kazoo 2.8 calls the deprecated Event.isSet()
+    unittest.main(verbosity=2, warnings="ignore")
