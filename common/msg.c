@@ -133,6 +133,9 @@ msg_type_name(int type)
 	CASE(MsgType_STORE_APPEND);
 	CASE(MsgType_STORE_ACK);
 	CASE(MsgType_STORE_COMMIT);
+	CASE(MsgType_STORE_EPOCH);
+	CASE(MsgType_STORE_TRUNC);
+	CASE(MsgType_STORE_SNAP_INSTALL);
 	CASE(MsgType_STORE_SNAP_REQ);
 	CASE(MsgType_STORE_SNAP_CHUNK);
 	CASE(MsgType_STORE_SNAP_END);
@@ -143,6 +146,8 @@ msg_type_name(int type)
 	CASE(MsgType_STORE_SESSIONS);
 	CASE(MsgType_ELECTION_QUERY);
 	CASE(MsgType_ELECTION_RESULT);
+	CASE(MsgType_ELECTION_LOOKING);
+	CASE(MsgType_ELECTION_SETTLED);
 	default:
 		return "unknown";
 	}
