@@ -60,6 +60,8 @@ static const struct row rows[] = {
 	{ "clientPortAddress", K_STR, "0.0.0.0", 0, 0,
 	    F(client_port_address) },
 	{ "corral.frontends", K_INT, "1", 1, 16, F(frontends) },
+	/* below this, a follower or frontend that lags needs a snapshot */
+	{ "corral.logRetain", K_INT, "100000", 100, INT_MAX, F(log_retain) },
 	{ "dataDir", K_STR, NULL, 0, 0, F(data_dir) },
 	{ "dataLogDir", K_STR, NULL, 0, 0, F(data_log_dir) },
 	{ "electionAlg", K_IGNORE, NULL, 0, 0, IGN },

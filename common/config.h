@@ -44,6 +44,7 @@ struct config {
 	enum config_peer_type peer_type;	/* peerType */
 	int		jute_maxbuffer;		/* jute.maxbuffer, default 1048575 */
 	int		frontends;		/* corral.frontends, default 1 */
+	int		log_retain;		/* corral.logRetain, default 100000 */
 	int		standalone_enabled;	/* standaloneEnabled, default 1 */
 	uint32_t	myid;			/* dataDir/myid, 0 if standalone */
 	int		nservers;
