@@ -867,3 +867,144 @@ class Proc:
 def main():
     # kazoo 2.8 calls the deprecated Event.isSet()
     unittest.main(verbosity=2, warnings="ignore")
+
+
+# ------------------------------------------------------------ write load
+
+class WriteLoad:
+    """Writer threads, one kazoo client each, that record every write only
+    once it is acknowledged: creates (path -> data), sets of a per-client
+    counter node (version, data) and sequential creates (paths).
+
+    retry=True wraps each call in a KazooRetry for ConnectionLoss (a create
+    retried after a lost ack may meet NodeExists: that is our own write)."""
+
+    def __init__(self, server, base, nclients=3, retry=False,
+                 session_timeout=10.0):
+        from kazoo.client import KazooClient  # noqa: F401
+        self.server = server
+        self.base = base
+        self.retry = retry
+        self.stop_ev = threading.Event()
+        self.lock = threading.Lock()
+        self.creates = {}
+        self.sets = {}
+        self.seqs = []
+        self.errors = []
+        self.states = []
+        self.clients = []
+        self.threads = []
+        self.ephemerals = {}
+        setup = server.client()
+        setup.ensure_path(base + "/seq")
+        for i in range(nclients):
+            c = server.client(timeout=session_timeout)
+            c.add_listener(lambda s, i=i: self.states.append((i, s)))
+            setup.create("%s/c%d" % (base, i), b"")
+            self.sets["%s/c%d" % (base, i)] = [(0, b"")]
+            eph = c.create("%s/eph%d" % (base, i), b"%d" % i,
+                           ephemeral=True)
+            self.ephemerals[eph] = c.client_id[0]
+            self.clients.append(c)
+        setup.stop()
+        setup.close()
+
+    def count(self):
+        with self.lock:
+            return len(self.creates) + len(self.seqs) + sum(
+                len(v) - 1 for v in self.sets.values())
+
+    def start(self):
+        for i, c in enumerate(self.clients):
+            t = threading.Thread(target=self._run, args=(i, c), daemon=True)
+            t.start()
+            self.threads.append(t)
+        return self
+
+    def stop(self, timeout=60):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(timeout)
+        alive = [t for t in self.threads if t.is_alive()]
+        if alive:
+            raise AssertionError("%d writer thread(s) hung" % len(alive))
+
+    def wait_progress(self, n, timeout=30, what="writes acknowledged"):
+        target = self.count() + n
+        wait_for(lambda: self.count() >= target, timeout,
+                 "%d more %s (errors %r)" % (n, what, self.errors[-3:]))
+
+    def _call(self, fn, create_path=None):
+        from kazoo.exceptions import (ConnectionLoss, NodeExistsError,
+                                      OperationTimeoutError)
+        from kazoo.retry import KazooRetry
+        if not self.retry:
+            return fn()
+        tried = [False]
+
+        def once():
+            try:
+                return fn()
+            except NodeExistsError:
+                if create_path and tried[0]:
+                    return create_path  # our earlier attempt landed
+                raise
+            except (ConnectionLoss, OperationTimeoutError):
+                tried[0] = True
+                raise
+        return KazooRetry(max_tries=-1, delay=0.05, backoff=1.5,
+                          max_delay=0.5, deadline=60)(once)
+
+    def _run(self, i, c):
+        from kazoo.exceptions import (ConnectionLoss, SessionExpiredError,
+                                      OperationTimeoutError)
+        n = 0
+        cpath = "%s/c%d" % (self.base, i)
+        while not self.stop_ev.is_set():
+            n += 1
+            data = b"%d:%d" % (i, n)
+            path = "%s/w%d-%06d" % (self.base, i, n)
+            try:
+                self._call(lambda: c.create(path, data), create_path=path)
+                with self.lock:
+                    self.creates[path] = data
+                st = self._call(lambda: c.set(cpath, data))
+                with self.lock:
+                    self.sets[cpath].append((st.version, data))
+                sp = self._call(lambda: c.create(self.base + "/seq/s-",
+                                                 data, sequence=True))
+                with self.lock:
+                    self.seqs.append(sp)
+            except (ConnectionLoss, SessionExpiredError,
+                    OperationTimeoutError) as e:
+                if self.retry:
+                    self.errors.append(e)
+                time.sleep(0.01)  # not acknowledged: not recorded
+            except Exception as e:  # noqa: BLE001
+                self.errors.append(e)
+                time.sleep(0.01)
+
+    def verify(self, tc, c):
+        """Every acknowledged write is there with its data; returns the
+        highest acknowledged sequence suffix."""
+        with self.lock:
+            creates = dict(self.creates)
+            sets = {k: list(v) for k, v in self.sets.items()}
+            seqs = list(self.seqs)
+        for path, data in sorted(creates.items()):
+            got = c.exists(path)
+            tc.assertIsNotNone(got, "acknowledged create lost: " + path)
+            tc.assertEqual(c.get(path)[0], data, path)
+        for path, acks in sets.items():
+            data, st = c.get(path)
+            v, d = max(acks)
+            tc.assertGreaterEqual(st.version, v,
+                                  "acknowledged set of %s (version %d) lost"
+                                  % (path, v))
+            if st.version == v:
+                tc.assertEqual(data, d, path)
+        kids = set(c.get_children(self.base + "/seq"))
+        for sp in seqs:
+            tc.assertIn(sp.rsplit("/", 1)[1], kids,
+                        "acknowledged sequential create lost: " + sp)
+        return max([int(sp[-10:]) for sp in seqs] or [-1])

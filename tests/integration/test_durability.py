@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Power loss: SIGKILL the whole node (supervisor and every child, or the
+ZooKeeper JVM) while several clients write, restart on the same data dir,
+and check that every acknowledged write survived with its data, that
+sequence numbers and zxids continue past them, and that sessions
+(ephemerals) survive a restart within their timeout."""
+
+import logging
+
+import harness
+from harness import WriteLoad, wait_for
+
+from kazoo.protocol.states import KazooState
+
+logging.basicConfig(level=logging.CRITICAL)
+
+
+class DurabilityTest(harness.ServerTestCase):
+
+    def power_loss_cycle(self, base, min_writes=150):
+        load = WriteLoad(self.server, base, nclients=4).start()
+        try:
+            load.wait_progress(min_writes, 60)
+        finally:
+            load.stop_ev.set()  # writes in flight finish or fail
+            self.server.kill9_all()
+        self.server.start()
+        load.stop()
+        self.assertEqual(load.errors, [])
+        c = self.client()
+        top = load.verify(self, c)
+        self.assertGreater(top, 0)
+        # counters continue past every acknowledged write
+        p, st = c.create(base + "/seq/s-", sequence=True, include_data=True)
+        self.assertGreater(int(p[-10:]), top)
+        for path in list(load.creates)[-20:]:
+            self.assertGreater(st.czxid, c.exists(path).czxid)
+        return load
+
+    def test_power_loss_under_load(self):
+        load = self.power_loss_cycle(self.base)
+        self.assertGreaterEqual(len(load.creates), 50)
+
+    def test_repeated_power_loss(self):
+        bases = [self.base + "_%d" % i for i in range(3)]
+        loads = [self.power_loss_cycle(b, min_writes=60) for b in bases]
+        # earlier rounds are still intact after later crashes
+        c = self.client()
+        for load in loads:
+            load.verify(self, c)
+
+    def test_big_and_empty_nodes_survive(self):
+        c = self.client()
+        big = bytes(range(256)) * 4000  # ~1 MB, under jute.maxbuffer
+        c.create(self.base, b"")
+        c.create(self.base + "/big", big)
+        c.create(self.base + "/empty", b"")
+        c.set(self.base + "/empty", b"")
+        _, st = c.get(self.base + "/empty")
+        self.server.kill9_all()
+        self.server.start()
+        c2 = self.client()
+        self.assertEqual(c2.get(self.base + "/big")[0], big)
+        data, st2 = c2.get(self.base + "/empty")
+        self.assertEqual((data, st2.version, st2.mzxid), (b"", 1, st.mzxid))
+        self.assertEqual(c2.exists(self.base).numChildren, 2)
+
+    def test_sessions_survive_restart(self):
+        """A kill -9 and restart shorter than the session timeout keeps
+        the session: same id, ephemerals kept, no LOST state."""
+        states = []
+        c = self.client(timeout=10.0)
+        c.add_listener(lambda s: states.append(s))
+        sid = c.client_id[0]
+        c.create(self.base, b"")
+        eph = c.create(self.base + "/eph", ephemeral=True)
+        self.server.kill9_all()
+        self.server.start()
+        wait_for(lambda: c.state == KazooState.CONNECTED
+                 and KazooState.SUSPENDED in states, 30,
+                 "client reconnected to the restarted server")
+        self.assertNotIn(KazooState.LOST, states)
+        self.assertEqual(c.client_id[0], sid)
+        other = self.client()
+        self.assertEqual(other.exists(eph).ephemeralOwner, sid)
+        # and the session still ends normally
+        c.stop()
+        self.assertIsNone(other.exists(eph))
+
+    def test_expired_session_ephemerals_gone_after_restart(self):
+        """A session that expires while the server is down is expired
+        after restart: its ephemerals go."""
+        code = (
+            "import sys, logging\n"
+            "logging.basicConfig(level=logging.CRITICAL)\n"
+            "from kazoo.client import KazooClient\n"
+            "c = KazooClient(hosts=sys.argv[1], timeout=2.0)\n"
+            "c.start(timeout=15)\n"
+            "c.create(sys.argv[2], b'x', ephemeral=True, makepath=True)\n"
+            "print(c.client_id[0], flush=True)\n"
+            "sys.stdin.read()\n")
+        import subprocess
+        proc = harness.Proc([harness.PYTHON, "-c", code, self.server.hosts,
+                             self.base + "/e"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+        self.addCleanup(proc.close)
+        sid = int(proc.p.stdout.readline())
+        proc.kill()
+        proc.p.wait(10)
+        self.server.kill9_all()
+        self.server.start()
+        c = self.client()
+        st = c.exists(self.base + "/e")
+        if st is not None:
+            self.assertEqual(st.ephemeralOwner, sid)
+        wait_for(lambda: c.exists(self.base + "/e") is None, 30,
+                 "ephemeral of the dead session removed after restart")
+
+
+if __name__ == "__main__":
+    harness.main()
