@@ -660,8 +660,14 @@ sm_apply(struct sm *sm, const struct sm_cmd *cmd, struct sm_result *res)
 	undo_rollback(sm);
 	drop_changes(res);
 	res->session_opened = 0;
-	/* Only a failed multi (not a malformed one) keeps its reply body. */
+	/*
+	 * Only a failed multi (not a malformed one) keeps its reply body,
+	 * and like ZooKeeper's its header says ZOK: the per-op results
+	 * carry the errors (kazoo reads them, and raises on a header error).
+	 */
 	if (cmd->opcode != SM_OP_MULTI || res->err == SM_ZMARSHALLINGERROR)
 		jute_writer_reset(&res->reply);
+	else
+		res->err = SM_ZOK;
 	return 0;
 }

@@ -154,8 +154,11 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 		frontend_conn_reply(f, c, xid, zxid, res->err, &res->reply);
 		return;
 	default:
-		log_debug("client=%s: opcode %d not implemented", c->peer, op);
+		/* as ZooKeeper: answer ZUNIMPLEMENTED, then hang up */
+		log_info("client=%s: opcode %d not implemented, closing",
+		    c->peer, op);
 		frontend_conn_reply(f, c, xid, zxid, ZUNIMPLEMENTED, NULL);
+		frontend_conn_close_after_flush(f, c);
 		return;
 	}
 }
