@@ -63,7 +63,8 @@ int	config_parse(struct config *, const char *name, const char *text,
 	    size_t len, FILE *errf);
 /* Print the normalized config as zoo.cfg text (parse(print(c)) == c). */
 void	config_print(const struct config *, FILE *);
-/* 1 when the node runs alone (no or one server.N line). */
+/* 1 when the node runs alone: as ZooKeeper, fewer than 2 participants and
+ * no observer (standaloneEnabled=false forces quorum mode). */
 int	config_standalone(const struct config *);
 /* 1 if the four-letter word is allowed by 4lw.commands.whitelist ("*" = all). */
 int	config_4lw_allowed(const struct config *, const char *word);

@@ -13,6 +13,13 @@
 #include "common/loop.h"
 #include "common/map.h"
 
+/* Who submitted a command: node id and frontend instance. */
+uint32_t
+frontend_origin(const struct frontend *f)
+{
+	return f->c->cfg.myid << 8 | (uint32_t)f->c->instance;
+}
+
 /*
  * Send a write to the replicator we know. Until one is known, or while a
  * newly started one is being caught up with, writes wait (in seq order,
@@ -30,7 +37,7 @@ frontend_submit(struct frontend *f, struct req *r)
 	env.cxid = r->xid;
 	env.opcode = r->opcode;
 	env.seq = r->seq;
-	env.origin = (uint32_t)f->c->instance;
+	env.origin = frontend_origin(f);
 	env.generation = f->repl_gen;
 	env.arg = r->arg;
 	if (msg_send(f->repl, NULL, 0, &env, r->payload != NULL ? r->payload :

@@ -113,6 +113,9 @@ struct frontend {
 	uint64_t	 repl_gen;
 	uint64_t	 repl_start;
 	int		 resubmit;	/* resend unsent writes once caught up */
+	int		 serving;	/* the replicator serves (not looking) */
+	int		 mode;		/* replicator role, for srvr's Mode */
+	const char	*closing_why;
 	uint64_t	 seq_base, seq_next;
 	struct u64map	*pending;	/* seq -> struct req */
 	struct u64map	*conns;		/* id -> struct conn */
@@ -131,6 +134,7 @@ struct frontend {
 
 /* frontend.c */
 int	frontend_main(struct child *);
+uint32_t frontend_origin(const struct frontend *);
 /* Submit a write to the replicator (or hold it until one is known). */
 void	frontend_submit(struct frontend *, struct req *);
 
@@ -145,6 +149,7 @@ void	frontend_conn_reply(struct frontend *, struct conn *, int32_t xid,
 void	frontend_conn_close(struct frontend *, struct conn *, const char *why);
 void	frontend_conn_close_after_flush(struct frontend *, struct conn *);
 void	frontend_conn_resume(struct frontend *, struct conn *);
+void	frontend_conn_close_all(struct frontend *, const char *why);
 void	frontend_conn_flush_all(struct frontend *);
 size_t	frontend_conn_count(const struct frontend *);
 

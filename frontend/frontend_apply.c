@@ -64,7 +64,7 @@ frontend_apply_commit(struct frontend *f, const Envelope *env,
 		frontend_watch_trigger(f, &f->res.changes[i]);
 	/* complete() answers queued reads, which reuse f->res */
 	closed = f->res.session_closed;
-	if (env->origin == (uint32_t)f->c->instance &&
+	if (env->origin == frontend_origin(f) &&
 	    (r = u64map_del(f->pending, env->seq)) != NULL)
 		complete(f, r, env);
 	if (closed != 0)

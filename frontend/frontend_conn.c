@@ -386,6 +386,48 @@ frontend_conn_close(struct frontend *f, struct conn *c, const char *why)
 	mark_dirty(f, c);	/* freed by flush_all */
 }
 
+struct conn_vec {
+	struct conn	**v;
+	size_t		 *n;
+};
+
+static void
+collect_conn(void *arg, uint64_t key, void *val)
+{
+	struct conn_vec *cv = arg;
+
+	(void)key;
+	cv->v[(*cv->n)++] = val;
+}
+
+static void
+close_one(void *arg, uint64_t key, void *val)
+{
+	struct conn *c = val;
+	struct frontend *f = arg;
+
+	(void)key;
+	if (c->state != CONN_HANDSHAKE || c->inlen == 0)
+		frontend_conn_close(f, c, f->closing_why);
+}
+
+void
+frontend_conn_close_all(struct frontend *f, const char *why)
+{
+	size_t n = frontend_conn_count(f);
+	struct conn **all;
+	size_t k = 0;
+
+	log_info("closing %zu client connections: %s", n, why);
+	all = xcalloc(n + 1, sizeof(*all));
+	f->closing_why = why;
+	/* collect first: closing edits the map we walk */
+	u64map_foreach(f->conns, collect_conn, &(struct conn_vec){ all, &k });
+	for (size_t i = 0; i < k; i++)
+		close_one(f, 0, all[i]);
+	free(all);
+}
+
 size_t
 frontend_conn_count(const struct frontend *f)
 {

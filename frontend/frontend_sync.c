@@ -161,6 +161,17 @@ maybe_resubmit(struct frontend *f)
 void
 frontend_sync_tick(struct frontend *f, const Envelope *env)
 {
+	f->mode = env->cxid;
+	if (env->generation == 0) {
+		/* looking for a leader: like ZooKeeper, serve no client */
+		if (f->serving)
+			frontend_conn_close_all(f, "server not serving: no "
+			    "quorum");
+		f->serving = 0;
+		f->repl_gen = 0;
+		return;
+	}
+	f->serving = 1;
 	if (env->generation != f->repl_gen) {
 		log_info("replicator generation %016llx from zxid=0x%llx",
 		    (unsigned long long)env->generation,

@@ -1,14 +1,15 @@
 /*
- * corral-replicator main loop.
+ * corral-replicator main loop, role changes and the pieces every role
+ * shares: stamping, committing, the commit stream, the store link.
  *
  * Ordering rules enforced here:
  * - zxids are assigned in arrival order; the commit stream publishes them
  *   in zxid order, each chained to its predecessor by prev_zxid.
- * - nothing is committed (published, answered) before the store has
- *   acknowledged it durable.
- * - a submission tagged with another replicator incarnation is dropped:
- *   after a restart the frontends first catch up to start_zxid, then
- *   resubmit what they still wait for, so nothing is applied twice.
+ * - nothing is committed (published, answered) before a quorum, this
+ *   node's store counting as one voter, has acknowledged it durable.
+ * - a submission tagged with another service generation is dropped: after
+ *   every (re)establishment the frontends first catch up to start_zxid,
+ *   then resubmit what they still wait for, so nothing is applied twice.
  */
 #include "replicator/replicator.h"
 
@@ -31,9 +32,23 @@
 #define TICK_INTERVAL_MS	50	/* COMMIT_TICK: idle gap detection */
 #define STORE_HELLO_MS		200	/* re-learn the store's state */
 #define STORE_RESEND_MS		500	/* no ACK progress: resend proposals */
+#define ELECTION_RESEND_MS	1000
 
 #define OP_CREATE_SESSION	(-10)
 #define OP_CLOSE_SESSION	(-11)
+
+#define STATE_FOLLOWING		1
+#define STATE_LEADING		2
+
+/* Wall-clock nanoseconds: increasing across restarts of this process. */
+static uint64_t
+new_generation(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int64_t
 wall_ms(void)
@@ -44,26 +59,33 @@ wall_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/*
- * Our incarnation: wall-clock nanoseconds, so a restarted replicator's
- * generation is higher than its predecessor's and the store can fence the
- * dead one's queued messages by order, not just by inequality.
- */
-static uint64_t
-new_generation(void)
+static const char *
+role_name(enum repl_role role)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	switch (role) {
+	case ROLE_STARTING:
+		return "starting";
+	case ROLE_LOOKING:
+		return "looking";
+	case ROLE_FOLLOWING:
+		return "following";
+	case ROLE_LEADING:
+		return "leading";
+	case ROLE_STANDALONE:
+		return "standalone";
+	}
+	return "?";
 }
 
-static void
-send_store(struct replicator *r, const Envelope *env, const void *payload,
-    size_t len)
+void
+replicator_send_store(struct replicator *r, const Envelope *env,
+    const void *payload, size_t len)
 {
-	if (msg_send(r->store, NULL, 0, env, payload, len) < 0)
-		fatal("send %s to store", msg_type_name(env->type));
+	Envelope e = *env;
+
+	e.generation = r->incarnation;
+	if (msg_send(r->store, NULL, 0, &e, payload, len) < 0)
+		fatal("send %s to store", msg_type_name(e.type));
 }
 
 static void
@@ -72,64 +94,20 @@ send_append(struct replicator *r, const struct proposal *p)
 	Envelope env = p->env;
 
 	env.type = MsgType_STORE_APPEND;
-	env.generation = r->generation;
-	send_store(r, &env, p->has_payload ? p->payload : NULL, p->len);
+	replicator_send_store(r, &env, p->has_payload ? p->payload : NULL,
+	    p->len);
 }
 
 void
-replicator_propose(struct replicator *r, Envelope *env, const void *payload,
-    size_t len, int has_payload)
+replicator_store_epoch(struct replicator *r, uint64_t accepted,
+    uint64_t current)
 {
-	struct proposal *p;
+	Envelope env = msg_env(MsgType_STORE_EPOCH);
 
-	env->prev_zxid = r->last_proposed;
-	env->zxid = zxid_next(r->last_proposed);
-	env->time = wall_ms();
-	r->last_proposed = env->zxid;
-	replicator_queue_push(r, env, payload, len, has_payload);
-	p = replicator_queue_at(r, r->qlen - 1);
-	send_append(r, p);
-}
-
-static void
-publish(struct replicator *r, struct proposal *p)
-{
-	Envelope env = p->env;
-
-	env.type = MsgType_COMMIT;
-	env.generation = r->generation;
-	/* PUB drops at its HWM: subscribers refill gaps from the store */
-	if (msg_send(r->pub, NULL, 0, &env, p->has_payload ? p->payload :
-	    NULL, p->len) < 0 && errno != EAGAIN)
-		log_warn("publish zxid=0x%" PRIx64, env.zxid);
-	if (env.opcode == OP_CREATE_SESSION)
-		replicator_session_opened(r, env.session, (int32_t)env.arg);
-	else if (env.opcode == OP_CLOSE_SESSION)
-		replicator_session_closed(r, env.session);
-}
-
-/* The store made everything up to zxid durable: commit it. */
-static void
-handle_ack(struct replicator *r, uint64_t zxid)
-{
-	Envelope env;
-	uint64_t before = r->last_committed;
-
-	r->last_store_ack_ms = loop_now_ms();
-	while (r->qlen > 0 && replicator_queue_at(r, 0)->env.zxid <= zxid) {
-		struct proposal *p = replicator_queue_at(r, 0);
-
-		publish(r, p);
-		r->last_committed = p->env.zxid;
-		r->commits++;
-		replicator_queue_pop(r);
-	}
-	if (r->last_committed == before)
-		return;
-	env = msg_env(MsgType_STORE_COMMIT);
-	env.zxid = r->last_committed;
-	env.generation = r->generation;
-	send_store(r, &env, NULL, 0);
+	env.accepted_epoch = accepted;
+	env.current_epoch = current;
+	r->epoch_pending = 1;
+	replicator_send_store(r, &env, NULL, 0);
 }
 
 static void
@@ -138,56 +116,237 @@ publish_tick(struct replicator *r)
 	Envelope env = msg_env(MsgType_COMMIT_TICK);
 
 	env.zxid = r->last_committed;
-	env.generation = r->generation;
+	env.generation = r->established ? r->service_gen : 0;
 	env.arg = (int64_t)r->start_zxid;
+	env.cxid = (int32_t)r->role;	/* for srvr's Mode line */
 	msg_send(r->pub, NULL, 0, &env, NULL, 0);
 }
 
-/* First STORE_STATE: everything the store logged is committed (alone). */
+void
+replicator_propose(struct replicator *r, Envelope *env, const void *payload,
+    size_t len, int has_payload)
+{
+	uint32_t epoch = r->role == ROLE_LEADING ? (uint32_t)r->new_epoch :
+	    zxid_epoch(r->last_proposed);
+
+	env->prev_zxid = r->last_proposed;
+	env->zxid = replicator_next_zxid(r->last_proposed, epoch);
+	env->time = wall_ms();
+	r->last_proposed = env->zxid;
+	replicator_queue_push(r, env, payload, len, has_payload);
+	send_append(r, replicator_queue_at(r, r->qlen - 1));
+	if (r->role == ROLE_LEADING)
+		replicator_leader_proposed(r,
+		    replicator_queue_at(r, r->qlen - 1));
+}
+
 static void
-take_over(struct replicator *r, uint64_t last_logged)
+publish(struct replicator *r, struct proposal *p)
+{
+	Envelope env = p->env;
+
+	env.type = MsgType_COMMIT;
+	/* PUB drops at its HWM: subscribers refill gaps from the store */
+	if (msg_send(r->pub, NULL, 0, &env, p->has_payload ? p->payload :
+	    NULL, p->len) < 0 && errno != EAGAIN)
+		log_warn("publish zxid=0x%" PRIx64, env.zxid);
+	if (r->role != ROLE_LEADING && r->role != ROLE_STANDALONE)
+		return;
+	if (env.opcode == OP_CREATE_SESSION)
+		replicator_session_opened(r, env.session, (int32_t)env.arg);
+	else if (env.opcode == OP_CLOSE_SESSION)
+		replicator_session_closed(r, env.session);
+}
+
+void
+replicator_commit(struct replicator *r, uint64_t zxid)
 {
 	Envelope env;
 
-	r->store_known = 1;
-	r->start_zxid = r->last_committed = r->last_proposed = last_logged;
+	if (zxid <= r->last_committed)
+		return;
+	for (size_t i = 0; i < r->qlen; i++) {
+		struct proposal *p = replicator_queue_at(r, i);
+
+		if (p->env.zxid > zxid)
+			break;
+		if (p->env.zxid > r->last_committed) {
+			publish(r, p);
+			r->commits++;
+		}
+	}
+	r->last_committed = zxid;
 	env = msg_env(MsgType_STORE_COMMIT);
-	env.zxid = last_logged;
-	env.generation = r->generation;
-	send_store(r, &env, NULL, 0);
-	env = msg_env(MsgType_STORE_SESSIONS_REQ);
-	send_store(r, &env, NULL, 0);
-	log_info("leading (standalone) from zxid=0x%" PRIx64
-	    ", generation %016" PRIx64, last_logged, r->generation);
+	env.zxid = zxid;
+	replicator_send_store(r, &env, NULL, 0);
+	replicator_queue_trim(r);
+}
+
+void
+replicator_serve(struct replicator *r, uint64_t from)
+{
+	r->service_gen = new_generation();
+	r->start_zxid = from;
+	r->established = 1;
 	publish_tick(r);
+}
+
+void
+replicator_settled(struct replicator *r)
+{
+	Envelope env = msg_env(MsgType_ELECTION_SETTLED);
+
+	env.arg = r->role == ROLE_LEADING ? STATE_LEADING : STATE_FOLLOWING;
+	env.origin = r->leader_id;
+	env.seq = r->current_epoch;
+	msg_send(r->election, NULL, 0, &env, NULL, 0);
+}
+
+static void
+send_looking(struct replicator *r)
+{
+	Envelope env = msg_env(MsgType_ELECTION_LOOKING);
+
+	env.zxid = r->store_logged;
+	env.seq = r->current_epoch;
+	msg_send(r->election, NULL, 0, &env, NULL, 0);
+}
+
+static void
+store_hello(struct replicator *r)
+{
+	Envelope env = msg_env(MsgType_STORE_HELLO);
+
+	replicator_send_store(r, &env, NULL, 0);
+}
+
+void
+replicator_go_looking(struct replicator *r, const char *why)
+{
+	if (r->role == ROLE_LOOKING)
+		return;
+	log_info("%s -> looking: %s", role_name(r->role), why);
+	if (r->role == ROLE_LEADING)
+		replicator_leader_stop(r);
+	replicator_peer_disconnect(r);
+	replicator_queue_clear(r);
+	replicator_session_reset(r);
+	r->role = ROLE_LOOKING;
+	r->role_since_ms = loop_now_ms();
+	r->established = 0;
+	r->sync_newleader = 0;
+	r->snap_installing = 0;
+	r->last_proposed = r->last_committed;
+	publish_tick(r);
+	/* vote with what the store has made durable: ask it first */
+	store_hello(r);
+}
+
+/* First STORE_STATE: serve alone, or look for a leader. */
+static void
+start(struct replicator *r)
+{
+	r->last_committed = r->last_proposed = r->store_logged;
+	if (config_standalone(&r->c->cfg)) {
+		Envelope env;
+
+		r->role = ROLE_STANDALONE;
+		r->start_zxid = r->store_logged;
+		/* alone, everything the store logged is committed */
+		env = msg_env(MsgType_STORE_COMMIT);
+		env.zxid = r->store_logged;
+		replicator_send_store(r, &env, NULL, 0);
+		env = msg_env(MsgType_STORE_SESSIONS_REQ);
+		replicator_send_store(r, &env, NULL, 0);
+		log_info("standalone from zxid=0x%" PRIx64, r->store_logged);
+		replicator_serve(r, r->store_logged);
+	} else {
+		r->role = ROLE_LOOKING;
+		r->role_since_ms = loop_now_ms();
+		log_info("looking, last logged zxid=0x%" PRIx64 " epoch %"
+		    PRIu64 "/%" PRIu64, r->store_logged, r->accepted_epoch,
+		    r->current_epoch);
+		send_looking(r);
+	}
 	child_ready(r->c);
 }
 
-/*
- * A later STORE_STATE: if the store is behind what we proposed and has not
- * acknowledged anything for a while, it restarted: send again what it lacks.
- */
+/* The store restarted and lost what we sent it: send it again. */
 static void
-store_state(struct replicator *r, uint64_t last_logged)
+resend_unlogged(struct replicator *r)
 {
-	if (!r->store_known) {
-		take_over(r, last_logged);
-		return;
-	}
-	if (last_logged > r->last_committed)
-		handle_ack(r, last_logged);
 	if (r->qlen == 0 ||
 	    loop_now_ms() - r->last_store_ack_ms < STORE_RESEND_MS)
 		return;
 	log_info("store at zxid=0x%" PRIx64 ", resending %zu proposals",
-	    last_logged, r->qlen);
+	    r->store_logged, r->qlen);
 	for (size_t i = 0; i < r->qlen; i++) {
 		struct proposal *p = replicator_queue_at(r, i);
 
-		if (p->env.zxid > last_logged)
+		if (p->env.zxid > r->store_logged)
 			send_append(r, p);
 	}
 	r->last_store_ack_ms = loop_now_ms();
+}
+
+static void store_ack(struct replicator *, uint64_t);
+
+static void
+store_state(struct replicator *r, const Envelope *env)
+{
+	int first = !r->store_known;
+
+	r->store_known = 1;
+	r->store_applied = env->prev_zxid;
+	r->accepted_epoch = env->accepted_epoch;
+	r->current_epoch = env->current_epoch;
+	r->log_base = env->log_base;
+	r->epoch_pending = 0;
+	if (first || env->zxid < r->store_logged) {
+		r->store_logged = env->zxid;
+	} else if (env->zxid > r->store_logged)
+		store_ack(r, env->zxid);
+	if (first) {
+		start(r);
+		return;
+	}
+	switch (r->role) {
+	case ROLE_LOOKING:
+		send_looking(r);
+		break;
+	case ROLE_LEADING:
+		replicator_leader_store_state(r);
+		break;
+	case ROLE_FOLLOWING:
+		replicator_follower_store_state(r);
+		break;
+	default:
+		break;
+	}
+	resend_unlogged(r);
+}
+
+static void
+store_ack(struct replicator *r, uint64_t zxid)
+{
+	r->last_store_ack_ms = loop_now_ms();
+	if (zxid <= r->store_logged)
+		return;
+	r->store_logged = zxid;
+	switch (r->role) {
+	case ROLE_STANDALONE:
+		replicator_commit(r, zxid);
+		break;
+	case ROLE_LEADING:
+		replicator_leader_store_ack(r);
+		break;
+	case ROLE_FOLLOWING:
+		replicator_follower_store_ack(r);
+		break;
+	default:
+		break;
+	}
+	replicator_queue_trim(r);
 }
 
 static void
@@ -200,13 +359,22 @@ dispatch_store(struct loop *l, void *arg)
 	while (msg_recv(r->store, 0, &m) == 0) {
 		switch (m.env.type) {
 		case MsgType_STORE_STATE:
-			store_state(r, m.env.zxid);
+			store_state(r, &m.env);
 			break;
 		case MsgType_STORE_ACK:
-			handle_ack(r, m.env.zxid);
+			store_ack(r, m.env.zxid);
 			break;
 		case MsgType_STORE_SESSIONS:
-			replicator_session_load(r, m.payload, m.len);
+			if (r->role == ROLE_LEADING ||
+			    r->role == ROLE_STANDALONE)
+				replicator_session_load(r, m.payload, m.len);
+			break;
+		case MsgType_STORE_LOG_ENTRY:
+		case MsgType_STORE_LOG_END:
+		case MsgType_STORE_SNAP_CHUNK:
+		case MsgType_STORE_SNAP_END:
+			if (r->role == ROLE_LEADING)
+				replicator_leader_store(r, &m);
 			break;
 		default:
 			log_warnx("store sent unexpected %s",
@@ -222,12 +390,16 @@ submit(struct replicator *r, struct msg *m)
 {
 	Envelope env = m->env;
 
-	if (!r->store_known || env.generation != r->generation) {
+	if (!r->established || env.generation != r->service_gen) {
 		log_debug("dropping submission for generation %016" PRIx64,
 		    env.generation);
 		return;
 	}
-	replicator_propose(r, &env, m->payload, m->len, m->has_payload);
+	if (r->role == ROLE_FOLLOWING)
+		replicator_follower_submit(r, m);
+	else
+		replicator_propose(r, &env, m->payload, m->len,
+		    m->has_payload);
 }
 
 static void
@@ -243,7 +415,10 @@ dispatch_frontends(struct loop *l, void *arg)
 			submit(r, &m);
 			break;
 		case MsgType_REPL_TOUCH:
-			replicator_session_touch(r, m.payload, m.len);
+			if (r->role == ROLE_FOLLOWING)
+				replicator_follower_touch(r, m.payload, m.len);
+			else
+				replicator_session_touch(r, m.payload, m.len);
 			break;
 		default:
 			log_warnx("frontend sent unexpected %s",
@@ -251,6 +426,62 @@ dispatch_frontends(struct loop *l, void *arg)
 			break;
 		}
 		msg_close(&m);
+	}
+}
+
+static void
+election_result(struct replicator *r, const Envelope *env)
+{
+	if (r->role != ROLE_LOOKING)
+		return;
+	if (env->arg == STATE_LEADING && env->origin == r->myid)
+		replicator_lead(r);
+	else if (env->arg == STATE_FOLLOWING && env->origin != r->myid)
+		replicator_follow(r, env->origin);
+	else
+		log_warnx("election result state %" PRId64 " leader sid=%u "
+		    "not usable", env->arg, env->origin);
+}
+
+static void
+dispatch_election(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+	struct msg m;
+
+	(void)l;
+	while (msg_recv(r->election, 0, &m) == 0) {
+		if (m.env.type == MsgType_ELECTION_RESULT)
+			election_result(r, &m.env);
+		msg_close(&m);
+	}
+}
+
+static void
+dispatch_quorum(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+	struct peer_msg m;
+
+	(void)l;
+	while (replicator_peer_recv(r->quorum, 1, &m) == 0) {
+		if (r->role == ROLE_LEADING)
+			replicator_leader_peer(r, &m);
+		replicator_peer_close(&m);
+	}
+}
+
+void
+replicator_dispatch_leader(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+	struct peer_msg m;
+
+	(void)l;
+	while (r->leader != NULL && replicator_peer_recv(r->leader, 0, &m) == 0) {
+		if (r->role == ROLE_FOLLOWING)
+			replicator_follower_peer(r, &m);
+		replicator_peer_close(&m);
 	}
 }
 
@@ -267,25 +498,40 @@ on_tick(struct loop *l, void *arg)
 static void
 on_store_hello(struct loop *l, void *arg)
 {
-	struct replicator *r = arg;
-	Envelope env = msg_env(MsgType_STORE_HELLO);
-
 	(void)l;
-	env.generation = r->generation;
-	send_store(r, &env, NULL, 0);
+	store_hello(arg);
 }
 
 static void
-on_session_tick(struct loop *l, void *arg)
+on_election(struct loop *l, void *arg)
 {
 	struct replicator *r = arg;
 
 	(void)l;
-	if (r->store_known)
+	if (r->role == ROLE_LOOKING)
+		send_looking(r);
+	else if (r->established &&
+	    (r->role == ROLE_LEADING || r->role == ROLE_FOLLOWING))
+		replicator_settled(r);
+}
+
+static void
+on_zab_tick(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+
+	(void)l;
+	if (r->role == ROLE_LEADING)
+		replicator_leader_tick(r);
+	else if (r->role == ROLE_FOLLOWING)
+		replicator_follower_tick(r);
+	if (r->established &&
+	    (r->role == ROLE_LEADING || r->role == ROLE_STANDALONE))
 		replicator_session_expire(r, loop_now_ms());
-	child_status(r->c, "leading zxid=0x%" PRIx64 " sessions=%zu "
-	    "pending=%zu commits=%" PRIu64, r->last_committed,
-	    u64map_count(r->sessions), r->qlen, r->commits);
+	child_status(r->c, "%s zxid=0x%" PRIx64 " epoch=%" PRIu64
+	    " sessions=%zu pending=%zu commits=%" PRIu64, role_name(r->role),
+	    r->last_committed, r->current_epoch, u64map_count(r->sessions),
+	    r->qlen, r->commits);
 }
 
 int
@@ -295,23 +541,35 @@ replicator_main(struct child *c)
 
 	memset(&r, 0, sizeof(r));
 	r.c = c;
+	r.myid = c->cfg.myid;
 	r.tick_ms = (uint64_t)c->cfg.tick_time;
-	r.generation = new_generation();
+	r.incarnation = new_generation();
+	r.role = ROLE_STARTING;
 	replicator_session_init(&r);
 	r.router = endpoint_bind(c->zctx, EP_REPLICATOR, c->rundir);
 	r.pub = endpoint_bind(c->zctx, EP_COMMITS, c->rundir);
 	r.store = endpoint_connect(c->zctx, EP_STORE, c->rundir);
+	r.election = endpoint_connect(c->zctx, EP_ELECTION, c->rundir);
 	loop_add_sock(c->loop, r.store, dispatch_store, &r);
 	loop_add_sock(c->loop, r.router, dispatch_frontends, &r);
+	loop_add_sock(c->loop, r.election, dispatch_election, &r);
+	if (!config_standalone(&c->cfg)) {
+		replicator_peer_bind(&r);
+		loop_add_sock(c->loop, r.quorum, dispatch_quorum, &r);
+	}
 	loop_add_timer(c->loop, TICK_INTERVAL_MS, 1, on_tick, &r);
 	loop_add_timer(c->loop, STORE_HELLO_MS, 1, on_store_hello, &r);
+	loop_add_timer(c->loop, ELECTION_RESEND_MS, 1, on_election, &r);
 	loop_add_timer(c->loop, (int)r.tick_ms / 2 > 0 ? (int)r.tick_ms / 2 :
-	    1, 1, on_session_tick, &r);
-	on_store_hello(c->loop, &r);
+	    1, 1, on_zab_tick, &r);
+	store_hello(&r);
 
 	loop_run(c->loop);
 
 	log_info("exiting at zxid=0x%" PRIx64, r.last_committed);
+	replicator_peer_disconnect(&r);
+	endpoint_close(&r.quorum);
+	endpoint_close(&r.election);
 	endpoint_close(&r.store);
 	endpoint_close(&r.pub);
 	endpoint_close(&r.router);

@@ -1,4 +1,9 @@
-/* The ring of proposals not yet committed, in zxid order. */
+/*
+ * Proposals in zxid order. One leaves the head only once it is both
+ * committed and durable in our own store: until then a restarted store may
+ * need it resent, and a learner synced meanwhile needs it as the tail of
+ * its DIFF.
+ */
 #include "replicator/replicator.h"
 
 #include <stdlib.h>
@@ -39,8 +44,8 @@ replicator_queue_at(struct replicator *r, size_t i)
 	return &r->q[(r->qhead + i) % r->qcap];
 }
 
-void
-replicator_queue_pop(struct replicator *r)
+static void
+pop(struct replicator *r)
 {
 	struct proposal *p = &r->q[r->qhead];
 
@@ -48,4 +53,21 @@ replicator_queue_pop(struct replicator *r)
 	p->payload = NULL;
 	r->qhead = (r->qhead + 1) % r->qcap;
 	r->qlen--;
+}
+
+void
+replicator_queue_trim(struct replicator *r)
+{
+	struct proposal *p;
+
+	while ((p = replicator_queue_at(r, 0)) != NULL &&
+	    p->env.zxid <= r->last_committed && p->env.zxid <= r->store_logged)
+		pop(r);
+}
+
+void
+replicator_queue_clear(struct replicator *r)
+{
+	while (r->qlen > 0)
+		pop(r);
 }

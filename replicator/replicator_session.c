@@ -44,6 +44,36 @@ replicator_session_init(struct replicator *r)
 }
 
 static void
+free_bucket(void *arg, uint64_t key, void *val)
+{
+	struct bucket *b = val;
+
+	(void)arg;
+	(void)key;
+	free(b->ids);
+	free(b);
+}
+
+static void
+free_session(void *arg, uint64_t key, void *val)
+{
+	(void)arg;
+	(void)key;
+	free(val);
+}
+
+/* Only a leader tracks sessions: forget them when we stop leading. */
+void
+replicator_session_reset(struct replicator *r)
+{
+	u64map_foreach(r->buckets, free_bucket, NULL);
+	u64map_foreach(r->sessions, free_session, NULL);
+	u64map_destroy(&r->buckets);
+	u64map_destroy(&r->sessions);
+	replicator_session_init(r);
+}
+
+static void
 schedule(struct replicator *r, struct tracked_session *s, uint64_t now)
 {
 	uint64_t at = replicator_session_bucket(now, (uint64_t)s->timeout,
