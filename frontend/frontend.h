@@ -190,5 +190,6 @@ size_t	frontend_watch_count(const struct frontend *);
 /* frontend_4lw.c */
 /* If the first bytes are a four-letter word, answer it; 1 if handled. */
 int	frontend_4lw(struct frontend *, struct conn *);
+const char *frontend_4lw_mode(const struct frontend *);
 
 #endif

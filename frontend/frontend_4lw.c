@@ -47,6 +47,22 @@ tprintf(struct text *t, const char *fmt, ...)
 		    sizeof(t->buf) - t->len - 1;
 }
 
+/* The replicator's role, from its ticks (see replicator.h enum repl_role). */
+const char *
+frontend_4lw_mode(const struct frontend *f)
+{
+	switch (f->mode) {
+	case 2:
+		return "follower";
+	case 3:
+		return "leader";
+	case 4:
+		return "standalone";
+	default:
+		return "looking";
+	}
+}
+
 static const char *
 version(void)
 {
@@ -92,7 +108,7 @@ srvr(struct frontend *f, struct text *t, int with_clients)
 	tprintf(t, "Connections: %zu\nOutstanding: %zu\n",
 	    frontend_conn_count(f), u64map_count(f->pending));
 	tprintf(t, "Zxid: 0x%" PRIx64 "\n", f->sm ? sm_last_zxid(f->sm) : 0);
-	tprintf(t, "Mode: standalone\nNode count: %zu\n",
+	tprintf(t, "Mode: %s\nNode count: %zu\n", frontend_4lw_mode(f),
 	    f->sm ? sm_node_count(f->sm) : 0);
 }
 
@@ -102,7 +118,7 @@ mntr(struct frontend *f, struct text *t)
 	uint64_t avg = f->lat_count ? f->lat_sum_us / f->lat_count / 1000 : 0;
 
 	tprintf(t, "zk_version\t%s\n", version());
-	tprintf(t, "zk_server_state\tstandalone\n");
+	tprintf(t, "zk_server_state\t%s\n", frontend_4lw_mode(f));
 	tprintf(t, "zk_avg_latency\t%" PRIu64 "\n", avg);
 	tprintf(t, "zk_max_latency\t%" PRIu64 "\n", f->lat_max_us / 1000);
 	tprintf(t, "zk_min_latency\t%" PRIu64 "\n", f->lat_min_us / 1000);
@@ -143,6 +159,10 @@ answer(struct frontend *f, const char *w, struct text *t)
 {
 	if (strcmp(w, "ruok") == 0)
 		tprintf(t, "imok");
+	else if (!f->serving && strcmp(w, "envi") != 0 &&
+	    strcmp(w, "conf") != 0 && strcmp(w, "isro") != 0)
+		tprintf(t, "This ZooKeeper instance is not currently serving "
+		    "requests\n");
 	else if (strcmp(w, "srvr") == 0)
 		srvr(f, t, 0);
 	else if (strcmp(w, "stat") == 0)

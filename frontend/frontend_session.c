@@ -101,6 +101,11 @@ frontend_session_connect(struct frontend *f, struct conn *c,
 	const struct sm_session *s;
 	int32_t timeout;
 
+	if (!f->serving) {
+		/* as ZooKeeper while it looks for a leader: no sessions */
+		frontend_conn_close(f, c, "not serving: no leader");
+		return;
+	}
 	jute_reader_init(&rd, p, n);
 	if (jute_get_connect_req(&rd, &req) < 0) {
 		frontend_conn_close(f, c, "malformed connect request");

@@ -49,6 +49,7 @@ replicator_follow(struct replicator *r, uint32_t leader)
 	r->ackepoch_pending = 0;
 	r->sync_newleader = 0;
 	r->pending_commit = 0;
+	r->leaderinfo_epoch = 0;
 	r->last_proposed = r->store_logged;
 	replicator_peer_connect(r, leader);
 	loop_add_sock(r->c->loop, r->leader, replicator_dispatch_leader, r);
@@ -293,5 +294,9 @@ replicator_follower_tick(struct replicator *r)
 		replicator_go_looking(r, "no sync within initLimit");
 		return;
 	}
+	/* the leader may not have been leading yet when we said hello */
+	if (r->leaderinfo_epoch == 0 && !r->ackepoch_pending)
+		send_simple(r, PeerType_FOLLOWERINFO, r->accepted_epoch,
+		    r->store_logged, 0);
 	ping(r);
 }

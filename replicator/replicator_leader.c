@@ -432,6 +432,13 @@ followerinfo(struct replicator *r, struct peer_msg *m)
 {
 	struct learner *l = find(r, m->h.sid);
 
+	if (l != NULL && l->state == LEARNER_INFO) {
+		/* a repeated hello: answer it again if we can */
+		l->accepted_epoch = m->h.epoch;
+		if (r->leaderinfo_sent)
+			send_leaderinfo(r, l);
+		return l;
+	}
 	if (l != NULL)
 		drop(r, l, "it reconnected");
 	l = xcalloc(1, sizeof(*l));

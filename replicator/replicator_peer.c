@@ -16,6 +16,7 @@
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/loop.h"
 
 #define PEER_HWM	100000	/* past it a learner is too slow: dropped */
 
@@ -88,6 +89,7 @@ replicator_peer_disconnect(struct replicator *r)
 
 	if (r->leader == NULL)
 		return;
+	loop_remove_sock(r->c->loop, r->leader);
 	zmq_setsockopt(r->leader, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_close(r->leader);
 	r->leader = NULL;
