@@ -191,6 +191,8 @@ class Workload:
                     except Exception as e:  # noqa: BLE001
                         h.complete(op, "fail" if _definite(e) else "info",
                                    error=type(e).__name__)
+                        if op.type == "info":
+                            self._pause(c)
                     continue
                 val = "w%d-%d" % (w, n)
                 r = rng.random()
@@ -198,7 +200,7 @@ class Workload:
                     try:
                         _, st = self._call(c.get_async, key)
                     except Exception:  # noqa: BLE001 - unrecorded read
-                        self._pause()
+                        self._pause(c)
                         continue
                     op = h.invoke(w, key, "cas", (st.version, val))
                     try:
@@ -225,14 +227,20 @@ class Workload:
                     except Exception as e:  # noqa: BLE001
                         h.complete(op, "info", error=type(e).__name__)
                 if op.type == "info":
-                    self._pause()
+                    self._pause(c)
         except BaseException as e:  # noqa: BLE001
             self.errors.append("worker %d crashed: %r" % (w, e))
 
-    def _pause(self):
-        # while the cluster is down, do not spin through thousands of
-        # indeterminate ops (they make the search expensive)
-        self._stop.wait(0.2)
+    def _pause(self, c=None):
+        # while the cluster is down, do not spin through many indeterminate
+        # ops (each one multiplies the linearizability search): wait until
+        # the session is connected again
+        self._stop.wait(0.1)
+        if c is not None:
+            deadline = time.monotonic() + 60
+            while (not c.connected and not self._stop.is_set()
+                   and time.monotonic() < deadline):
+                self._stop.wait(0.05)
 
     # -- checks
     def _node_state(self, i):
