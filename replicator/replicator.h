@@ -83,6 +83,7 @@ struct replicator {
 	void		*election;	/* DEALER to corral-election */
 	void		*quorum;	/* ROUTER on quorumPort (learners) */
 	void		*leader;	/* DEALER to the leader, when following */
+	void		*leader_mon;	/* its socket monitor (disconnects) */
 	uint32_t	 myid;
 	uint64_t	 incarnation;	/* store fencing, fixed per process */
 	uint64_t	 service_gen;	/* bumps at each establishment */

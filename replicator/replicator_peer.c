@@ -64,6 +64,67 @@ replicator_peer_bind(struct replicator *r)
 	log_info("quorum port %s", addr);
 }
 
+static void
+discard_rest(void *sock)
+{
+	int more = 0;
+	size_t sz = sizeof(more);
+	zmq_msg_t f;
+
+	while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+		zmq_msg_init(&f);
+		zmq_msg_recv(&f, sock, 0);
+		zmq_msg_close(&f);
+	}
+}
+
+/*
+ * ZeroMQ hides a dropped connection; a socket monitor tells us at once
+ * when the leader's end goes away (its process died: the kernel reset the
+ * TCP connection), so we need not wait syncLimit ticks to look again.
+ */
+static void
+on_monitor(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+	zmq_msg_t ev;
+	uint16_t event = 0;
+
+	(void)l;
+	for (;;) {
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, r->leader_mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		if (zmq_msg_size(&ev) >= 2)
+			memcpy(&event, zmq_msg_data(&ev), 2);
+		zmq_msg_close(&ev);
+		discard_rest(r->leader_mon);
+		if (event == ZMQ_EVENT_DISCONNECTED &&
+		    r->role == ROLE_FOLLOWING) {
+			replicator_go_looking(r, "lost the connection to the "
+			    "leader");
+			return;
+		}
+	}
+}
+
+static void
+monitor_leader(struct replicator *r)
+{
+	char addr[64];
+
+	snprintf(addr, sizeof(addr), "inproc://leader-monitor-%p",
+	    (void *)r->leader);
+	if (zmq_socket_monitor(r->leader, addr, ZMQ_EVENT_DISCONNECTED) < 0)
+		fatal("zmq_socket_monitor");
+	r->leader_mon = zmq_socket(r->c->zctx, ZMQ_PAIR);
+	if (zmq_connect(r->leader_mon, addr) < 0)
+		fatal("connect %s", addr);
+	loop_add_sock(r->c->loop, r->leader_mon, on_monitor, r);
+}
+
 void
 replicator_peer_connect(struct replicator *r, uint32_t leader)
 {
@@ -80,6 +141,7 @@ replicator_peer_connect(struct replicator *r, uint32_t leader)
 	snprintf(addr, sizeof(addr), "tcp://%s:%u", s->host, s->quorum_port);
 	if (zmq_connect(r->leader, addr) < 0)
 		fatal("connect %s", addr);
+	monitor_leader(r);
 }
 
 void
@@ -89,6 +151,11 @@ replicator_peer_disconnect(struct replicator *r)
 
 	if (r->leader == NULL)
 		return;
+	loop_remove_sock(r->c->loop, r->leader_mon);
+	zmq_socket_monitor(r->leader, NULL, 0);
+	zmq_setsockopt(r->leader_mon, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_close(r->leader_mon);
+	r->leader_mon = NULL;
 	loop_remove_sock(r->c->loop, r->leader);
 	zmq_setsockopt(r->leader, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_close(r->leader);
@@ -126,20 +193,6 @@ replicator_peer_send(void *sock, const uint8_t *ident, size_t ilen,
 	if (payload != NULL && zmq_send(sock, payload, len, ZMQ_DONTWAIT) < 0)
 		return -1;
 	return 0;
-}
-
-static void
-discard_rest(void *sock)
-{
-	int more = 0;
-	size_t sz = sizeof(more);
-	zmq_msg_t f;
-
-	while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-		zmq_msg_init(&f);
-		zmq_msg_recv(&f, sock, 0);
-		zmq_msg_close(&f);
-	}
 }
 
 int
