@@ -213,9 +213,38 @@ answer_nonvoter(struct election *e, const struct election_vote *n)
 	if (n->state != ELECTION_LOOKING)
 		return;
 	if (e->state == ELECTION_LOOKING)
-		election_net_send(e->net, n->sid, &e->round.proposal);
+		election_net_reply(e->net, n->sid, &e->round.proposal);
 	else
-		election_net_send(e->net, n->sid, &e->current);
+		election_net_reply(e->net, n->sid, &e->current);
+}
+
+/*
+ * A peer that sent its vote before our replicator spoke (we had just
+ * started) would not send it again before its timeout, which may have
+ * backed off to seconds: keep the last one of each, as ZooKeeper's queue
+ * does, and take them in once we know our own vote.
+ */
+static void
+keep_early(struct election *e, const struct election_vote *n)
+{
+	int i = election_vote_index(&e->c->cfg, n->sid);
+
+	if (i >= 0)
+		e->early[i] = *n;
+}
+
+static void
+take_early(struct election *e)
+{
+	struct election_vote v;
+
+	for (int i = 0; i < e->c->cfg.nservers; i++) {
+		if (e->early[i].sid == 0)
+			continue;
+		v = e->early[i];
+		e->early[i].sid = 0;
+		election_receive(e, &v);
+	}
 }
 
 void
@@ -228,9 +257,13 @@ election_receive(struct election *e, const struct election_vote *n)
 	    PRIu64 " zxid=0x%" PRIx64 " round %" PRIu64, n->sid,
 	    election_state_name(n->state), n->leader, n->peer_epoch, n->zxid,
 	    n->election_epoch);
-	/* until the replicator told us our zxid we have no vote to give */
-	if (!e->known || n->sid == e->round.myid)
+	if (n->sid == e->round.myid)
 		return;
+	/* until the replicator told us our zxid we have no vote to give */
+	if (!e->known) {
+		keep_early(e, n);
+		return;
+	}
 	if (!election_vote_is_voter(&e->c->cfg, n->sid)) {
 		answer_nonvoter(e, n);
 		return;
@@ -238,13 +271,13 @@ election_receive(struct election *e, const struct election_vote *n)
 	if (e->state != ELECTION_LOOKING) {
 		/* a late or restarted server learns the sitting leader */
 		if (n->state == ELECTION_LOOKING)
-			election_net_send(e->net, n->sid, &e->current);
+			election_net_reply(e->net, n->sid, &e->current);
 		return;
 	}
 	/* WorkerReceiver: a LOOKING voter behind our round hears our vote */
 	if (e->round.voter && n->state == ELECTION_LOOKING &&
 	    n->election_epoch < e->round.logicalclock)
-		election_net_send(e->net, n->sid, &e->round.proposal);
+		election_net_reply(e->net, n->sid, &e->round.proposal);
 	if (e->finalize_timer != 0) {
 		finalizing(e, n);
 		return;
@@ -283,6 +316,7 @@ on_looking(struct election *e, const Envelope *env)
 		log_info("replicator is LOOKING again (was %s under sid=%u)",
 		    election_state_name(e->state), e->leader);
 	start_round(e, env->zxid, env->seq);
+	take_early(e);
 }
 
 static void
@@ -314,6 +348,7 @@ on_settled(struct election *e, const Envelope *env)
 	log_info("settled: %s under leader sid=%u epoch=%" PRIu64,
 	    election_state_name(s), e->leader, env->seq);
 	set_status(e);
+	take_early(e);
 }
 
 static void

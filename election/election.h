@@ -79,6 +79,9 @@ struct election {
 	uint64_t		 last_zxid;	/* ELECTION_LOOKING zxid */
 	uint64_t		 cur_epoch;	/* ELECTION_LOOKING seq */
 
+	/* what peers said before the replicator did (lookForLeader's queue) */
+	struct election_vote	 early[CONFIG_MAX_SERVERS];
+
 	struct election_round	 round;
 	struct election_vote	 current;	/* decided/settled: we answer it */
 	int			 notify_ms;	/* notification timeout now */
@@ -156,6 +159,9 @@ struct election_net *election_net_new(struct election *);
 void	election_net_destroy(struct election_net **);
 /* Send v to server sid; dropped (logged) when it cannot go now. */
 void	election_net_send(struct election_net *, uint32_t sid,
+	    const struct election_vote *);
+/* Answer server sid's notification with v, on the link it came by. */
+void	election_net_reply(struct election_net *, uint32_t sid,
 	    const struct election_vote *);
 /* Send v to every voter but ourselves. */
 void	election_net_send_voters(struct election_net *,

@@ -119,6 +119,15 @@ identity_is(const uint8_t *id, size_t idlen, uint32_t sid)
 	return (size_t)n == idlen && memcmp(id, want, idlen) == 0;
 }
 
+static int
+more_pending(void *s)
+{
+	int more = 0;
+	size_t sz = sizeof(more);
+
+	return zmq_getsockopt(s, ZMQ_RCVMORE, &more, &sz) == 0 && more;
+}
+
 static void
 discard_rest(void *s)
 {
@@ -133,47 +142,72 @@ discard_rest(void *s)
 	}
 }
 
-/* One message from the ROUTER: [identity][notification]. -1: none left. */
-static int
-recv_one(struct election_net *net)
+/* Validate one notification frame and hand it to the election. */
+static void
+deliver(struct election_net *net, zmq_msg_t *body, const uint8_t *id,
+    size_t idlen)
 {
-	uint8_t id[256];
-	char who[160];
 	struct election_vote v;
 	const char *why;
+	char who[160];
+
+	peer_name(body, id, idlen, who, sizeof(who));
+	if (zmq_msg_more(body))
+		peer_warn(net, "malformed notification from %s: more than "
+		    "one frame, dropped", who);
+	else if (election_vote_decode(zmq_msg_data(body), zmq_msg_size(body),
+	    &net->e->c->cfg, &v, &why) < 0)
+		peer_warn(net, "malformed notification from %s (%zu bytes): "
+		    "%s, dropped", who, zmq_msg_size(body), why);
+	else if (!identity_is(id, idlen, v.sid))
+		peer_warn(net, "notification from %s claims sid=%u, dropped",
+		    who, v.sid);
+	else
+		election_receive(net->e, &v);
+}
+
+/* One message from the ROUTER: [identity][notification]. -1: none left. */
+static int
+recv_router(struct election_net *net)
+{
+	uint8_t id[256];
 	zmq_msg_t body;
-	int n, more;
-	size_t sz = sizeof(more);
+	int n;
 
 	if ((n = zmq_recv(net->router, id, sizeof(id), ZMQ_DONTWAIT)) < 0)
 		return -1;
 	if ((size_t)n > sizeof(id))
 		n = sizeof(id);
 	zmq_msg_init(&body);
-	if (zmq_getsockopt(net->router, ZMQ_RCVMORE, &more, &sz) < 0 ||
-	    !more || zmq_msg_recv(&body, net->router, 0) < 0) {
-		zmq_msg_close(&body);
-		return 0;
-	}
-	peer_name(&body, id, (size_t)n, who, sizeof(who));
-	if (zmq_msg_more(&body)) {
+	if (more_pending(net->router) &&
+	    zmq_msg_recv(&body, net->router, 0) >= 0) {
+		deliver(net, &body, id, (size_t)n);
 		discard_rest(net->router);
-		peer_warn(net, "malformed notification from %s: more than "
-		    "one frame, dropped", who);
-	} else if (election_vote_decode(zmq_msg_data(&body),
-	    zmq_msg_size(&body), &net->e->c->cfg, &v, &why) < 0)
-		peer_warn(net, "malformed notification from %s (%zu bytes): "
-		    "%s, dropped", who, zmq_msg_size(&body), why);
-	else if (!identity_is(id, (size_t)n, v.sid))
-		peer_warn(net, "notification from %s claims sid=%u, dropped",
-		    who, v.sid);
-	else {
-		zmq_msg_close(&body);
-		election_receive(net->e, &v);
-		return 0;
 	}
 	zmq_msg_close(&body);
 	return 0;
+}
+
+/* Replies to our notifications come back on our DEALER to that peer. */
+static void
+dispatch_dealer(struct loop *l, void *arg)
+{
+	struct election_peer *p = arg;
+	char id[16];
+	zmq_msg_t body;
+
+	(void)l;
+	snprintf(id, sizeof(id), "%u", p->sid);
+	for (;;) {
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&body, p->dealer, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&body);
+			return;
+		}
+		deliver(p->net, &body, (const uint8_t *)id, strlen(id));
+		discard_rest(p->dealer);
+		zmq_msg_close(&body);
+	}
 }
 
 static void
@@ -182,7 +216,7 @@ dispatch_peers(struct loop *l, void *arg)
 	struct election_net *net = arg;
 
 	(void)l;
-	while (recv_one(net) == 0)
+	while (recv_router(net) == 0)
 		;
 }
 
@@ -241,6 +275,7 @@ connect_peer(struct election_net *net, struct election_peer *p,
 	if (zmq_connect(p->dealer, addr) < 0)
 		fatal("connect %s (server.%u)", addr, sv->id);
 	loop_add_sock(net->e->c->loop, p->monitor, dispatch_monitor, p);
+	loop_add_sock(net->e->c->loop, p->dealer, dispatch_dealer, p);
 }
 
 struct election_net *
@@ -260,6 +295,8 @@ election_net_new(struct election *e)
 	setopt_int(net->router, ZMQ_LINGER, 0);
 	/* a restarted peer reconnects with its old identity: let it in */
 	setopt_int(net->router, ZMQ_ROUTER_HANDOVER, 1);
+	/* a reply to a peer that is gone fails instead of vanishing */
+	setopt_int(net->router, ZMQ_ROUTER_MANDATORY, 1);
 	setopt_int(net->router, ZMQ_RCVHWM, 1000);
 	{
 		int64_t max = ROUTER_MAXMSGSIZE;
@@ -292,6 +329,7 @@ election_net_destroy(struct election_net **netp)
 		return;
 	for (int i = net->npeers - 1; i >= 0; i--) {
 		loop_remove_sock(net->e->c->loop, net->peers[i].monitor);
+		loop_remove_sock(net->e->c->loop, net->peers[i].dealer);
 		zmq_socket_monitor(net->peers[i].dealer, NULL, 0);
 		zmq_close(net->peers[i].monitor);
 		zmq_close(net->peers[i].dealer);
@@ -302,19 +340,34 @@ election_net_destroy(struct election_net **netp)
 	*netp = NULL;
 }
 
+static struct election_peer *
+find_peer(struct election_net *net, uint32_t sid)
+{
+	for (int i = 0; i < net->npeers; i++)
+		if (net->peers[i].sid == sid)
+			return &net->peers[i];
+	return NULL;
+}
+
+static void
+trace(const char *how, uint32_t sid, const struct election_vote *v)
+{
+	log_debug("notification %s sid=%u: %s, leader sid=%u epoch=%" PRIu64
+	    " zxid=0x%" PRIx64 " round %" PRIu64, how, sid,
+	    election_state_name(v->state), v->leader, v->peer_epoch, v->zxid,
+	    v->election_epoch);
+}
+
 void
 election_net_send(struct election_net *net, uint32_t sid,
     const struct election_vote *v)
 {
 	uint8_t buf[ELECTION_NOTIFICATION_MAX];
 	size_t len = election_vote_encode(v, buf, sizeof(buf));
-	struct election_peer *p = NULL;
+	struct election_peer *p = find_peer(net, sid);
 
 	if (len == 0)
 		fatalx("cannot encode a notification");
-	for (int i = 0; i < net->npeers; i++)
-		if (net->peers[i].sid == sid)
-			p = &net->peers[i];
 	if (p == NULL)
 		return;
 	if (zmq_send(p->dealer, buf, len, ZMQ_DONTWAIT) < 0) {
@@ -322,10 +375,31 @@ election_net_send(struct election_net *net, uint32_t sid,
 		    zmq_strerror(errno));
 		return;
 	}
-	log_debug("notification to sid=%u: %s, leader sid=%u epoch=%" PRIu64
-	    " zxid=0x%" PRIx64 " round %" PRIu64, sid,
-	    election_state_name(v->state), v->leader, v->peer_epoch, v->zxid,
-	    v->election_epoch);
+	trace("to", sid, v);
+}
+
+void
+election_net_reply(struct election_net *net, uint32_t sid,
+    const struct election_vote *v)
+{
+	uint8_t buf[ELECTION_NOTIFICATION_MAX];
+	size_t len = election_vote_encode(v, buf, sizeof(buf));
+	char id[16];
+
+	if (len == 0)
+		fatalx("cannot encode a notification");
+	/*
+	 * The peer's own connection just carried its notification, while
+	 * ours to it may still be reconnecting (it restarted): answer there.
+	 */
+	snprintf(id, sizeof(id), "%u", sid);
+	if (zmq_send(net->router, id, strlen(id), ZMQ_SNDMORE |
+	    ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(net->router, buf, len, ZMQ_DONTWAIT) < 0) {
+		election_net_send(net, sid, v);
+		return;
+	}
+	trace("in reply to", sid, v);
 }
 
 void
