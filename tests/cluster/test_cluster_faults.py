@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Faults under a concurrent write load (3 nodes).
+
+Each test runs a fresh workload (history.Workload: 4 sessions creating
+unique znodes and doing cas/set/sync+read on 3 registers), injects one
+fault, brings the cluster back, and asserts:
+  - the cluster serves again (one leader, every node serving, more writes
+    acknowledged after the fault);
+  - no acknowledged write is lost (creates and sets), on every node;
+  - the recorded history (plus a final read) is linearizable.
+Faults: kill -9 of the leader; of a follower; of every node at once, then
+restart all; (corral only) kill -9 of each single child process (store,
+replicator, election, frontend) of the leader and of a follower.
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from cluster import ClusterTestCase, is_zookeeper, log  # noqa: E402
+from history import Workload  # noqa: E402
+
+ACKS_BEFORE = int(os.environ.get("CLUSTER_FAULT_ACKS", "150"))
+
+
+class FaultsTest(ClusterTestCase):
+    nodes = 3
+
+    def setUp(self):
+        self.ensure_all_up()
+        self.w = Workload(self.cluster, "/faults-%s" % self._testMethodName,
+                          workers=4, registers=3, max_ops_per_key=150,
+                          session_timeout=10.0)
+        self.w.setup()
+        self.w.start()
+        self.addCleanup(self._stop_workload)
+        self.w.wait_progress(ACKS_BEFORE)
+
+    def _stop_workload(self):
+        if self.w._threads and not self.w._stop.is_set():
+            self.w.stop()
+
+    def finish(self, what):
+        c = self.cluster
+        c.wait_ready(idxs=list(c.nodes))
+        self.w.wait_progress(ACKS_BEFORE, what="acks after " + what)
+        self.w.stop()
+        problems = self.w.check()
+        log("%s: %s" % (what, self.w.summary()))
+        self.assertEqual(problems, [], "after %s:\n%s"
+                         % (what, "\n".join(problems)))
+
+    def test_kill9_leader(self):
+        c = self.cluster
+        old = c.leader()
+        c.kill9(old)
+        c.wait_ready(idxs=[i for i in c.nodes if i != old])
+        self.w.wait_progress(50, what="acks with the leader down")
+        c.start_node(old)
+        self.finish("kill -9 of the leader")
+
+    def test_kill9_follower(self):
+        c = self.cluster
+        f = c.followers()[0]
+        c.kill9(f)
+        self.w.wait_progress(50, what="acks with a follower down")
+        c.start_node(f)
+        self.finish("kill -9 of a follower")
+
+    def test_kill9_all_then_restart(self):
+        c = self.cluster
+        c.kill_all()
+        c.restart_all()
+        self.finish("kill -9 of every node")
+
+    def _kill_child(self, role, of_leader):
+        c = self.cluster
+        i = c.leader() if of_leader else c.followers()[0]
+        old, new = c.kill_child(i, role)
+        log("node %d (%s) %s: pid %d -> %d" % (
+            i, "leader" if of_leader else "follower", role, old, new))
+        c.wait_ready(idxs=list(c.nodes))
+        self.finish("kill -9 of the %s's %s" % (
+            "leader" if of_leader else "follower", role))
+
+
+def _child_test(role, of_leader):
+    @unittest.skipIf(is_zookeeper(), "corral only: ZooKeeper has no child "
+                     "processes")
+    def t(self):
+        self._kill_child(role, of_leader)
+    t.__doc__ = "kill -9 of the %s's corral-%s" % (
+        "leader" if of_leader else "follower", role)
+    return t
+
+
+for _role in ("store", "replicator", "election", "frontend"):
+    for _lead in (True, False):
+        setattr(FaultsTest, "test_kill9_child_%s_of_%s"
+                % (_role, "leader" if _lead else "follower"),
+                _child_test(_role, _lead))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
