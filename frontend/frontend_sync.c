@@ -196,6 +196,21 @@ frontend_sync_start(struct frontend *f)
 	msg_send(f->store, NULL, 0, &env, NULL, 0);
 }
 
+/*
+ * The store's log no longer reaches back to our tree (it installed a
+ * leader's snapshot): load the tree again. Clients reconnect and their
+ * setWatches tell them what they missed.
+ */
+static void
+reload(struct frontend *f)
+{
+	log_info("the store's log starts after our zxid=0x%llx: reloading "
+	    "the tree", (unsigned long long)sm_last_zxid(f->sm));
+	frontend_conn_close_all(f, "reloading the tree");
+	f->live = 0;
+	frontend_sync_start(f);
+}
+
 static void
 load_chunk(struct frontend *f, struct msg *m)
 {
@@ -262,10 +277,10 @@ frontend_sync_store(struct frontend *f, struct msg *m)
 		break;
 	case MsgType_STORE_LOG_END:
 		f->log_requested = 0;
-		if (m->env.err != 0)
-			fatalx("store no longer has the log after zxid=0x%llx; "
-			    "restarting to load a snapshot",
-			    (unsigned long long)sm_last_zxid(f->sm));
+		if (m->env.err != 0) {
+			reload(f);
+			break;
+		}
 		drain(f);
 		maybe_resubmit(f);
 		break;
