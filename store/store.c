@@ -1,12 +1,16 @@
 /*
  * corral-store: one per node. Owns RocksDB (the command log, epochs, the
- * durable tree) and serves the replicator (HELLO/APPEND/COMMIT/SESSIONS)
- * and frontends (snapshots, log ranges) on the EP_STORE ROUTER.
+ * durable tree) and serves the replicator (HELLO, APPEND, COMMIT, EPOCH,
+ * TRUNC, snapshot install, SESSIONS) and any requester (snapshots, log
+ * ranges) on the EP_STORE ROUTER.
  *
  * Fencing: only the replicator incarnation of the latest STORE_HELLO may
- * append or commit. A dead replicator's queued messages carry an older
- * generation and are dropped, so nothing is logged after the new one has
- * read our state.
+ * change state (append, commit, epochs, truncate, install). A dead
+ * replicator's queued messages carry an older generation and are dropped,
+ * so nothing changes after the new one has read our state.
+ *
+ * Every request that changes state is answered with STORE_STATE only
+ * after the change is durable.
  */
 #include "store/store.h"
 
@@ -24,12 +28,28 @@
 #include "common/sm.h"
 #include "common/xmalloc.h"
 
+/* The reply to HELLO, EPOCH, TRUNC and SNAP_END. */
+void
+store_send_state(struct store *s, const struct msg *req, int err)
+{
+	Envelope env = msg_env(MsgType_STORE_STATE);
+
+	env.zxid = s->durable;
+	env.prev_zxid = s->applied;
+	env.accepted_epoch = s->accepted_epoch;
+	env.current_epoch = s->current_epoch;
+	env.log_base = s->log_base;
+	env.arg = (int64_t)s->current_epoch;	/* as before the fields */
+	env.generation = s->generation;
+	env.err = err;
+	if (msg_send(s->router, req->ident, req->ident_len, &env, NULL, 0) < 0)
+		log_warn("send STORE_STATE");
+}
+
 /* A new replicator: flush what the old one sent, then tell our state. */
 static void
 hello(struct store *s, const struct msg *m)
 {
-	Envelope env = msg_env(MsgType_STORE_STATE);
-
 	if (s->have_repl && m->env.generation < s->generation) {
 		log_warnx("STORE_HELLO from stale replicator generation %"
 		    PRIu64 " (serving %" PRIu64 "), ignored", m->env.generation,
@@ -37,20 +57,17 @@ hello(struct store *s, const struct msg *m)
 		return;
 	}
 	store_log_flush(s);
-	if (!s->have_repl || m->env.generation != s->generation)
+	if (!s->have_repl || m->env.generation != s->generation) {
 		log_info("replicator generation %" PRIu64 ": logged zxid=0x%"
 		    PRIx64 " applied zxid=0x%" PRIx64, m->env.generation,
 		    s->durable, s->applied);
+		store_install_abort(s);
+	}
 	s->have_repl = 1;
 	s->generation = m->env.generation;
 	memcpy(s->repl_ident, m->ident, m->ident_len);
 	s->repl_ident_len = m->ident_len;
-	env.zxid = s->durable;
-	env.prev_zxid = s->applied;
-	env.arg = (int64_t)s->current_epoch;
-	env.generation = s->generation;
-	if (msg_send(s->router, m->ident, m->ident_len, &env, NULL, 0) < 0)
-		log_warn("send STORE_STATE");
+	store_send_state(s, m, 0);
 }
 
 /* 1 if m comes from the replicator incarnation we serve. */
@@ -71,6 +88,38 @@ commit(struct store *s, uint64_t zxid)
 {
 	if (zxid > s->commit_to)
 		s->commit_to = zxid;
+}
+
+/* STORE_EPOCH: persist the epochs (synced), then reply. */
+static void
+set_epochs(struct store *s, const struct msg *m)
+{
+	store_meta_epoch(s, m->env.accepted_epoch, m->env.current_epoch);
+	store_send_state(s, m, 0);
+}
+
+/* STORE_TRUNC: drop the log above zxid (synced), then reply. */
+static void
+trunc_log(struct store *s, const struct msg *m)
+{
+	store_send_state(s, m, store_log_trunc(s, m->env.zxid));
+}
+
+/* The replicator's messages of a snapshot install, fenced in already. */
+static void
+install(struct store *s, const struct msg *m)
+{
+	switch (m->env.type) {
+	case MsgType_STORE_SNAP_INSTALL:
+		store_install_begin(s, m->env.zxid);
+		break;
+	case MsgType_STORE_SNAP_CHUNK:
+		store_install_chunk(s, m);
+		break;
+	default:
+		store_install_end(s, m);
+		break;
+	}
 }
 
 /*
@@ -100,6 +149,20 @@ dispatch_router(struct loop *l, void *arg)
 		case MsgType_STORE_COMMIT:
 			if (fenced_in(s, &m))
 				commit(s, m.env.zxid);
+			break;
+		case MsgType_STORE_EPOCH:
+			if (fenced_in(s, &m))
+				set_epochs(s, &m);
+			break;
+		case MsgType_STORE_TRUNC:
+			if (fenced_in(s, &m))
+				trunc_log(s, &m);
+			break;
+		case MsgType_STORE_SNAP_INSTALL:
+		case MsgType_STORE_SNAP_CHUNK:
+		case MsgType_STORE_SNAP_END:
+			if (fenced_in(s, &m))
+				install(s, &m);
 			break;
 		case MsgType_STORE_SNAP_REQ:
 			store_snap_send(s, &m);
@@ -163,7 +226,9 @@ store_main(int argc, char **argv)
 	store_tree_load(s);
 	store_log_flush(s);	/* replays (lastApplied, committed] */
 	log_info("logged zxid=0x%" PRIx64 " applied zxid=0x%" PRIx64
-	    " epoch %" PRIu64, s->durable, s->applied, s->current_epoch);
+	    " log base zxid=0x%" PRIx64 " epochs %" PRIu64 "/%" PRIu64,
+	    s->durable, s->applied, s->log_base, s->accepted_epoch,
+	    s->current_epoch);
 
 	s->router = endpoint_bind(s->child->zctx, EP_STORE, s->child->rundir);
 	loop_add_sock(s->child->loop, s->router, dispatch_router, s);
@@ -173,6 +238,7 @@ store_main(int argc, char **argv)
 
 	store_log_flush(s);
 	endpoint_close(&s->router);
+	store_install_abort(s);
 	free_cache(s);
 	sm_destroy(&s->sm);
 	rocksdb_writebatch_destroy(s->batch);

@@ -5,7 +5,10 @@
  *   tree      znode path -> sm_node_encode record (current at lastApplied)
  *   sessions  8-byte big-endian session id -> sm_session_encode record
  *   default   meta: "committed", "lastApplied", "acceptedEpoch",
- *             "currentEpoch", "trimmed" as 8-byte big-endian values
+ *             "currentEpoch", "trimmed" (log_base) as 8-byte big-endian
+ *             values
+ * The log holds (log_base, logged]: log_base is the last entry trimmed
+ * away, or the zxid of the last installed snapshot, or 0.
  * Private to the store role.
  */
 #ifndef CORRAL_STORE_STORE_H
@@ -19,13 +22,14 @@
 #include "common/msg.h"
 
 /*
- * Entries kept in the log below lastApplied. The DIFF sync of a lagging
- * follower and the catch-up of a frontend read this window; older
- * entries are only reachable through a snapshot.
+ * corral.logRetain entries are kept in the log below lastApplied. The DIFF
+ * sync of a lagging follower and the catch-up of a frontend read this
+ * window; older entries are only reachable through a snapshot. We trim
+ * once logRetain / 10 entries (at most this many) were applied since.
  */
-#define STORE_LOG_KEEP		100000
-/* Trim once this many entries have been applied since the last trim. */
-#define STORE_TRIM_EVERY	10000
+#define STORE_TRIM_EVERY_MAX	10000
+/* One STORE_LOG_REQ streams at most this much; the requester asks again. */
+#define STORE_STREAM_MAX	(64 * 1024 * 1024)
 /* Snapshot chunk size (frame 2 of STORE_SNAP_CHUNK). */
 #define STORE_SNAP_CHUNK_SIZE	(256 * 1024)
 /* Durable, unapplied entries stop being cached past this many bytes. */
@@ -83,7 +87,7 @@ struct store {
 
 	uint64_t	 logged;	/* last logged, open batch included */
 	uint64_t	 durable;	/* last logged and synced */
-	uint64_t	 trimmed;	/* last entry trimmed away, 0 none */
+	uint64_t	 log_base;	/* the log holds (log_base, logged] */
 	uint64_t	 applied;	/* last applied to sm and batch */
 	uint64_t	 commit_to;	/* highest STORE_COMMIT seen */
 	uint64_t	 accepted_epoch;
@@ -93,6 +97,7 @@ struct store {
 	/* the open group-commit batch */
 	rocksdb_writebatch_t *batch;
 	int		 batch_appends;	/* appends in it: write with sync */
+	int		 batch_sync;	/* epochs, TRUNC: write with sync */
 	int		 ack_pending;	/* an APPEND arrived: ACK after write */
 	size_t		 batch_bytes;
 
@@ -100,11 +105,21 @@ struct store {
 	struct store_entry *cache;
 	size_t		 chead, ncache, ccap;
 	size_t		 cache_bytes;
+
+	/* a leader's snapshot being received (STORE_SNAP_INSTALL) */
+	int		 installing;	/* INSTALL seen, END not yet */
+	struct sm	*install;	/* NULL once a chunk was malformed */
+	uint64_t	 install_zxid;
 };
 
 /* store.c */
 /* Run the store process; returns the exit status. */
 int	store_main(int argc, char **argv);
+/*
+ * Reply STORE_STATE to the sender of req: last durable zxid, last applied,
+ * epochs, log_base, the generation we serve, and err (0 or -1).
+ */
+void	store_send_state(struct store *, const struct msg *req, int err);
 
 /* store_db.c */
 /*
@@ -126,6 +141,9 @@ int		 store_db_check(struct store_db *, char *err, int on_error,
 /* Write the batch (sync or not); a failure poisons the store. */
 void		 store_db_write(struct store_db *, rocksdb_writebatch_t *,
 		    int sync);
+/* Put a delete of every key of cf into the batch (range delete). */
+void		 store_db_clear_cf(struct store_db *, rocksdb_writebatch_t *,
+		    enum store_cf);
 /* Read a u64 meta value; 0 when absent. Corrupt length is fatal. */
 uint64_t	 store_db_get_u64(struct store_db *, const char *key);
 /* A new iterator over cf; caller destroys it with rocksdb_iter_destroy. */
@@ -137,13 +155,18 @@ void		 store_db_be64_put(uint8_t out[8], uint64_t);
 uint64_t	 store_db_be64_get(const uint8_t in[8]);
 
 /* store_meta.c */
-/* Load committed, lastApplied, epochs and trimmed into s. */
+/* Load committed, lastApplied, epochs and log_base into s. */
 void	store_meta_load(struct store *);
 /* Put a meta value into the open batch. */
 void	store_meta_put(struct store *, const char *key, uint64_t);
+/*
+ * STORE_EPOCH: raise acceptedEpoch and currentEpoch (0 leaves one as it
+ * is; a lower value is ignored with a warning), durable on return.
+ */
+void	store_meta_epoch(struct store *, uint64_t accepted, uint64_t current);
 
 /* store_log.c */
-/* Find the first/last logged zxid on start (0, 0 if the log is empty). */
+/* Find the last logged zxid on start (log_base if the log is empty). */
 void	store_log_load(struct store *);
 /*
  * Handle STORE_APPEND: resends count for the ACK only; an entry that does
@@ -154,9 +177,19 @@ void	store_log_append(struct store *, const Envelope *, const uint8_t *,
 	    size_t);
 /*
  * Group commit: apply what is committed, trim now and then, write the
- * batch (synced when it holds appends), then ACK the highest durable zxid.
+ * batch (synced when it holds appends or batch_sync is set), then ACK the
+ * highest durable zxid.
  */
 void	store_log_flush(struct store *);
+/*
+ * STORE_TRUNC: make every entry above zxid go, durably (flushes first).
+ * Returns -1 without truncating when an applied entry is above zxid.
+ */
+int	store_log_trunc(struct store *, uint64_t zxid);
+/* 1 if zxid is a durable log entry. */
+int	store_log_has(struct store *, uint64_t zxid);
+/* The largest durable log entry below zxid, log_base if none. */
+uint64_t store_log_prev(struct store *, uint64_t zxid);
 /* Bytes in the open batch (for bounding one group commit). */
 size_t	store_log_batch_bytes(const struct store *);
 /*
@@ -172,6 +205,8 @@ int	store_log_decode(const uint8_t *, size_t, struct store_rec *);
 const struct store_entry *store_log_cached(const struct store *, uint64_t);
 /* Forget cached entries at or below zxid. */
 void	store_log_uncache(struct store *, uint64_t zxid);
+/* Forget every cached entry. */
+void	store_log_uncache_all(struct store *);
 
 /* store_tree.c */
 /*
@@ -185,11 +220,34 @@ void	store_tree_load(struct store *);
  * sessions, lastApplied and committed into the open batch.
  */
 void	store_tree_apply(struct store *, uint64_t upto);
+/*
+ * Put every node and session of the sm, lastApplied and committed (both
+ * s->applied) into the open batch.
+ */
+void	store_tree_persist_all(struct store *);
+
+/* store_install.c */
+/* STORE_SNAP_INSTALL: start receiving a snapshot at zxid (0: named by END). */
+void	store_install_begin(struct store *, uint64_t zxid);
+/* STORE_SNAP_CHUNK from the replicator: load its records. */
+void	store_install_chunk(struct store *, const struct msg *);
+/*
+ * STORE_SNAP_END: replace tree, sessions and log by the snapshot in one
+ * synced batch, then reply STORE_STATE (err -1 and the old state kept
+ * when the snapshot was malformed).
+ */
+void	store_install_end(struct store *, const struct msg *);
+/* Forget a snapshot being received (a new replicator). */
+void	store_install_abort(struct store *);
 
 /* store_snap.c */
-/* Stream the sm to a frontend: SNAP_CHUNKs, then SNAP_END. */
+/* Stream the sm to any requester: SNAP_CHUNKs, then SNAP_END. */
 void	store_snap_send(struct store *, const struct msg *);
-/* Stream log entries (from, to] (STORE_LOG_REQ), then LOG_END. */
+/*
+ * STORE_LOG_REQ: stream log entries (from, to] (at most STORE_STREAM_MAX
+ * bytes), then LOG_END; err -1 if from is below log_base, -2 (zxid = the
+ * TRUNC point) if from is above it but was never logged here.
+ */
 void	store_snap_send_log(struct store *, const struct msg *);
 /* Reply STORE_SESSIONS with every live session and its timeout. */
 void	store_snap_send_sessions(struct store *, const struct msg *);

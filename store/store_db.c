@@ -178,3 +178,31 @@ store_db_iter_check(struct store_db *db, rocksdb_iterator_t *it,
 	rocksdb_iter_get_error(it, &err);
 	store_db_check(db, err, STORE_DB_POISON, what);
 }
+
+/*
+ * Keys have no upper bound we could name, so the range ends at the last
+ * key present, which is deleted on its own.
+ */
+void
+store_db_clear_cf(struct store_db *db, rocksdb_writebatch_t *b,
+    enum store_cf cf)
+{
+	rocksdb_iterator_t *it = store_db_iter(db, cf);
+	const char *k;
+	char *last = NULL;
+	size_t klen = 0;
+
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		last = xmalloc(klen + 1);
+		memcpy(last, k, klen);
+	}
+	store_db_iter_check(db, it, "read for clear");
+	rocksdb_iter_destroy(it);
+	if (last == NULL)
+		return;
+	rocksdb_writebatch_delete_range_cf(b, db->cf[cf], "", 0, last, klen);
+	rocksdb_writebatch_delete_cf(b, db->cf[cf], last, klen);
+	free(last);
+}

@@ -11,6 +11,9 @@
  *   STORE_STATE.
  * - Entries are applied (store_tree.c) in the same batch that logs them or
  *   later, never earlier, so the tree is never ahead of the log.
+ * - Epochs come only from the replicator (STORE_EPOCH, store_meta.c), never
+ *   from logged zxids: ZAB sets them on LEADERINFO and NEWLEADER.
+ * - TRUNC never removes an applied (committed) entry.
  */
 #include "store/store.h"
 
@@ -22,6 +25,7 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "common/child.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "common/zxid.h"
@@ -42,6 +46,9 @@ store_log_load(struct store *s)
 	}
 	store_db_iter_check(s->db, it, "read log");
 	rocksdb_iter_destroy(it);
+	/* empty after a snapshot install: the log continues from there */
+	if (s->logged < s->log_base)
+		s->logged = s->log_base;
 	s->durable = s->logged;
 }
 
@@ -146,20 +153,24 @@ store_log_uncache(struct store *s, uint64_t zxid)
 		cache_pop(s);
 }
 
-/* Epochs only move forward; a logged entry of epoch e implies we accepted e. */
-static void
-note_epoch(struct store *s, uint64_t zxid)
+void
+store_log_uncache_all(struct store *s)
 {
-	uint64_t e = zxid_epoch(zxid);
+	store_log_uncache(s, UINT64_MAX);
+}
 
-	if (e > s->accepted_epoch) {
-		s->accepted_epoch = e;
-		store_meta_put(s, "acceptedEpoch", e);
+/* Drop the newest cached entries above zxid (a TRUNC). */
+static void
+cache_drop_above(struct store *s, uint64_t zxid)
+{
+	while (s->ncache > s->chead && s->cache[s->ncache - 1].zxid > zxid) {
+		struct store_entry *e = &s->cache[--s->ncache];
+
+		s->cache_bytes -= e->len;
+		free(e->val);
 	}
-	if (e > s->current_epoch) {
-		s->current_epoch = e;
-		store_meta_put(s, "currentEpoch", e);
-	}
+	if (s->chead == s->ncache)
+		s->chead = s->ncache = 0;
 }
 
 void
@@ -183,7 +194,6 @@ store_log_append(struct store *s, const Envelope *env,
 	rocksdb_writebatch_put_cf(s->batch, s->db->cf[STORE_CF_LOG],
 	    (const char *)key, sizeof(key), (const char *)val, vlen);
 	cache_push(s, env->zxid, val, vlen);
-	note_epoch(s, env->zxid);
 	s->logged = env->zxid;
 	s->batch_appends++;
 	s->batch_bytes += vlen;
@@ -228,46 +238,91 @@ store_log_foreach(struct store *s, uint64_t from, uint64_t to,
 	return last;
 }
 
-/*
- * Delete log entries more than STORE_LOG_KEEP below lastApplied, with one
- * range delete. Counters are consecutive within an epoch (the log is a
- * prev_zxid chain), so applied - KEEP keeps exactly KEEP entries below
- * applied; early in a new epoch we keep the previous epoch's tail until
- * the new one alone fills the window.
- */
-static void
-trim(struct store *s)
+uint64_t
+store_log_prev(struct store *s, uint64_t zxid)
 {
-	rocksdb_iterator_t *it;
-	uint8_t lo[8], hi[8];
-	uint64_t cut, last = 0;
+	rocksdb_iterator_t *it = store_db_iter(s->db, STORE_CF_LOG);
+	uint8_t key[8];
+	uint64_t prev = s->log_base;
 	const char *k;
 	size_t klen;
 
-	s->applied_since_trim = 0;
-	if (zxid_counter(s->applied) <= STORE_LOG_KEEP)
-		return;
-	cut = s->applied - STORE_LOG_KEEP;
-	store_db_be64_put(hi, cut);
-	it = store_db_iter(s->db, STORE_CF_LOG);
-	rocksdb_iter_seek(it, (const char *)hi, sizeof(hi));
+	store_db_be64_put(key, zxid);
+	rocksdb_iter_seek(it, (const char *)key, sizeof(key));
 	if (rocksdb_iter_valid(it))
 		rocksdb_iter_prev(it);
 	else
 		rocksdb_iter_seek_to_last(it);
 	if (rocksdb_iter_valid(it)) {
 		k = rocksdb_iter_key(it, &klen);
-		if (klen == 8)
-			last = store_db_be64_get((const uint8_t *)k);
+		if (klen != 8)
+			fatalx("corrupt log key of %zu bytes", klen);
+		prev = store_db_be64_get((const uint8_t *)k);
 	}
 	store_db_iter_check(s->db, it, "read log");
 	rocksdb_iter_destroy(it);
-	if (last == 0 || last >= cut || last <= s->trimmed)
+	return prev > s->log_base ? prev : s->log_base;
+}
+
+int
+store_log_has(struct store *s, uint64_t zxid)
+{
+	char *err = NULL, *val;
+	uint8_t key[8];
+	size_t len;
+
+	store_db_be64_put(key, zxid);
+	val = rocksdb_get_cf(s->db->db, s->db->ropts, s->db->cf[STORE_CF_LOG],
+	    (const char *)key, sizeof(key), &len, &err);
+	store_db_check(s->db, err, STORE_DB_POISON, "read log");
+	if (val == NULL)
+		return 0;
+	rocksdb_free(val);
+	return 1;
+}
+
+/* Trim after logRetain / 10 applies, so a small window stays small. */
+static uint64_t
+trim_every(const struct store *s)
+{
+	uint64_t n = (uint64_t)s->child->cfg.log_retain / 10;
+
+	return n < 1 ? 1 : n > STORE_TRIM_EVERY_MAX ? STORE_TRIM_EVERY_MAX : n;
+}
+
+/*
+ * Delete log entries more than logRetain below lastApplied, with one
+ * range delete. Counters are consecutive within an epoch (the log is a
+ * prev_zxid chain), so applied - retain keeps exactly retain entries below
+ * applied; early in a new epoch we keep the previous epoch's tail until
+ * the new one alone fills the window. log_base becomes the last entry
+ * deleted, so the cut stops at what is durable (readable) already; the
+ * next flush trims the rest.
+ */
+static void
+trim(struct store *s)
+{
+	uint64_t retain = (uint64_t)s->child->cfg.log_retain, cut, last;
+	uint8_t lo[8], hi[8];
+
+	if (zxid_counter(s->applied) <= retain) {
+		s->applied_since_trim = 0;
+		return;
+	}
+	cut = s->applied - retain;
+	/* entries of the open batch are not readable yet: next flush */
+	if (cut > s->durable + 1)
+		cut = s->durable + 1;
+	else
+		s->applied_since_trim = 0;
+	last = store_log_prev(s, cut);
+	if (last >= cut || last <= s->log_base)
 		return;
 	store_db_be64_put(lo, 0);
+	store_db_be64_put(hi, cut);
 	rocksdb_writebatch_delete_range_cf(s->batch, s->db->cf[STORE_CF_LOG],
 	    (const char *)lo, sizeof(lo), (const char *)hi, sizeof(hi));
-	s->trimmed = last;
+	s->log_base = last;
 	store_meta_put(s, "trimmed", last);
 	log_debug("log trimmed to zxid=0x%" PRIx64, last);
 }
@@ -304,16 +359,56 @@ store_log_flush(struct store *s)
 
 	if (upto > s->applied)
 		store_tree_apply(s, upto);
-	if (s->applied_since_trim >= STORE_TRIM_EVERY)
+	if (s->applied_since_trim >= trim_every(s))
 		trim(s);
 	if (rocksdb_writebatch_count(s->batch) > 0) {
-		store_db_write(s->db, s->batch, s->batch_appends > 0);
+		store_db_write(s->db, s->batch,
+		    s->batch_appends > 0 || s->batch_sync);
 		rocksdb_writebatch_clear(s->batch);
 	}
 	s->durable = s->logged;
 	s->batch_appends = 0;
+	s->batch_sync = 0;
 	s->batch_bytes = 0;
 	cache_bound(s);
 	if (s->ack_pending)
 		send_ack(s);
+}
+
+/*
+ * ZAB's TRUNC: a learner drops the proposals the new leader never had.
+ * Committed entries are never among them, so an applied entry above zxid
+ * means the replicator is wrong; refuse rather than lose it.
+ */
+int
+store_log_trunc(struct store *s, uint64_t zxid)
+{
+	uint8_t lo[8], hi[8];
+	uint64_t last;
+
+	store_log_flush(s);	/* apply what is committed, write the rest */
+	if (s->applied > zxid) {
+		log_warnx("TRUNC to zxid=0x%" PRIx64 " below applied zxid=0x%"
+		    PRIx64 ", refused", zxid, s->applied);
+		return -1;
+	}
+	if (zxid >= s->logged)
+		return 0;
+	last = store_log_prev(s, zxid + 1);
+	if (last != zxid)
+		log_warnx("TRUNC to zxid=0x%" PRIx64 ", which was never logged:"
+		    " the log ends at zxid=0x%" PRIx64, zxid, last);
+	store_db_be64_put(lo, zxid + 1);
+	store_db_be64_put(hi, UINT64_MAX);
+	rocksdb_writebatch_delete_range_cf(s->batch, s->db->cf[STORE_CF_LOG],
+	    (const char *)lo, sizeof(lo), (const char *)hi, sizeof(hi));
+	rocksdb_writebatch_delete_cf(s->batch, s->db->cf[STORE_CF_LOG],
+	    (const char *)hi, sizeof(hi));
+	cache_drop_above(s, last);
+	log_info("log truncated from zxid=0x%" PRIx64 " to zxid=0x%" PRIx64,
+	    s->logged, last);
+	s->logged = last;
+	s->batch_sync = 1;
+	store_log_flush(s);
+	return 0;
 }

@@ -22,6 +22,7 @@ struct snap_ctx {
 	struct jute_writer	 rec;
 	int64_t			 kind;		/* 0 nodes, 1 sessions */
 	size_t			 nrecs;
+	size_t			 bytes;		/* log entries streamed */
 	int			 failed;	/* stop at a send error */
 };
 
@@ -119,7 +120,10 @@ store_snap_send(struct store *s, const struct msg *m)
 	jute_writer_free(&c.rec);
 }
 
-/* store_log_foreach visitor: one STORE_LOG_ENTRY; stops on a send error. */
+/*
+ * store_log_foreach visitor: one STORE_LOG_ENTRY; stops on a send error
+ * or once STORE_STREAM_MAX bytes went out (the requester asks again).
+ */
 static int
 log_entry_cb(void *arg, uint64_t zxid, const struct store_rec *r)
 {
@@ -129,9 +133,17 @@ log_entry_cb(void *arg, uint64_t zxid, const struct store_rec *r)
 	(void)zxid;
 	env.type = MsgType_STORE_LOG_ENTRY;
 	reply(c, &env, r->payload, r->len);
-	return c->failed;
+	c->bytes += r->len + sizeof(env);
+	return c->failed || c->bytes >= STORE_STREAM_MAX;
 }
 
+/*
+ * The leader builds DIFF, TRUNC+DIFF and SNAP from the answer, frontends
+ * fill gaps with it: entries after a from below log_base were trimmed or
+ * replaced by a snapshot (err -1); a from above log_base that we never
+ * logged is a divergent learner's entry (err -2, zxid = where it must
+ * truncate to).
+ */
 void
 store_snap_send_log(struct store *s, const struct msg *m)
 {
@@ -139,17 +151,26 @@ store_snap_send_log(struct store *s, const struct msg *m)
 	Envelope env = msg_env(MsgType_STORE_LOG_END);
 	uint64_t from = m->env.zxid, to = (uint64_t)m->env.arg;
 
-	/* entries after `from` were trimmed: only a snapshot can help */
-	if (from < s->trimmed && from < s->applied) {
+	/* the open batch is not readable: a from in it must see it */
+	if (from > s->durable && s->logged > s->durable)
+		store_log_flush(s);
+	if (from < s->log_base) {
 		env.zxid = from;
 		env.err = -1;
-		reply(&c, &env, NULL, 0);
-		return;
+	} else if (from > s->log_base && !store_log_has(s, from)) {
+		env.zxid = store_log_prev(s, from);
+		env.err = -2;
+	} else {
+		if (to > s->durable)
+			to = s->durable;
+		env.zxid = from < to ? store_log_foreach(s, from, to,
+		    log_entry_cb, &c) : from;
 	}
-	if (to > s->durable)
-		to = s->durable;
-	env.zxid = from < to ? store_log_foreach(s, from, to, log_entry_cb,
-	    &c) : from;
+	if (env.err != 0)
+		log_info("log request from zxid=0x%" PRIx64 ": %s (log base "
+		    "zxid=0x%" PRIx64 ", logged zxid=0x%" PRIx64 ")", from,
+		    env.err == -1 ? "trimmed" : "never logged", s->log_base,
+		    s->durable);
 	reply(&c, &env, NULL, 0);
 }
 

@@ -230,6 +230,25 @@ persist_all_cb(void *arg, const char *path)
 	note_path(a, path);
 }
 
+/* sm_foreach_session visitor: every session counts as changed. */
+static void
+persist_all_session_cb(void *arg, uint64_t id)
+{
+	struct apply_ctx *a = arg;
+
+	note_session(a, id);
+}
+
+void
+store_tree_persist_all(struct store *s)
+{
+	struct apply_ctx a = { .s = s };
+
+	sm_foreach_node(s->sm, persist_all_cb, &a);
+	sm_foreach_session(s->sm, persist_all_session_cb, &a);
+	persist(&a);
+}
+
 void
 store_tree_load(struct store *s)
 {
@@ -243,13 +262,9 @@ store_tree_load(struct store *s)
 		fatalx("durable tree at zxid=0x%" PRIx64 " does not link",
 		    s->applied);
 	}
-	if (nodes == 0) {
-		/* a new store: make the tree CF hold sm_new()'s nodes too */
-		struct apply_ctx a = { .s = s };
-
-		sm_foreach_node(s->sm, persist_all_cb, &a);
-		persist(&a);
-	}
+	/* a new store: make the tree CF hold sm_new()'s nodes too */
+	if (nodes == 0)
+		store_tree_persist_all(s);
 	log_info("loaded %zu nodes, %zu sessions at zxid=0x%" PRIx64, nodes,
 	    sessions, s->applied);
 }
