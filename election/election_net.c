@@ -284,6 +284,7 @@ election_net_new(struct election *e)
 	const struct config *cfg = &e->c->cfg;
 	const struct config_server *self = config_self(cfg);
 	struct election_net *net;
+	int64_t maxmsg = ROUTER_MAXMSGSIZE;
 	char addr[300];
 
 	if (self == NULL)
@@ -298,11 +299,8 @@ election_net_new(struct election *e)
 	/* a reply to a peer that is gone fails instead of vanishing */
 	setopt_int(net->router, ZMQ_ROUTER_MANDATORY, 1);
 	setopt_int(net->router, ZMQ_RCVHWM, 1000);
-	{
-		int64_t max = ROUTER_MAXMSGSIZE;
-
-		zmq_setsockopt(net->router, ZMQ_MAXMSGSIZE, &max, sizeof(max));
-	}
+	/* a foreign sender cannot make us buffer megabytes */
+	zmq_setsockopt(net->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	tcp_address(net->router, self, addr, sizeof(addr));
 	if (zmq_bind(net->router, addr) < 0) {
 		log_warn("bind %s (server.%u electionPort)", addr, self->id);
