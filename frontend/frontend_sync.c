@@ -277,7 +277,12 @@ frontend_sync_store(struct frontend *f, struct msg *m)
 		break;
 	case MsgType_STORE_LOG_END:
 		f->log_requested = 0;
-		if (m->env.err != 0) {
+		/*
+		 * -1: the log starts after our tree. -2 only says the store
+		 * has not logged our zxid yet (a quorum committed it before
+		 * our own store wrote it): ask again on the next tick.
+		 */
+		if (m->env.err == -1) {
 			reload(f);
 			break;
 		}

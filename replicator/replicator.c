@@ -302,6 +302,11 @@ store_state(struct replicator *r, const Envelope *env)
 	r->current_epoch = env->current_epoch;
 	r->log_base = env->log_base;
 	r->epoch_pending = 0;
+	if (env->err != 0 && r->role == ROLE_FOLLOWING) {
+		/* a refused TRUNC or snapshot: this sync cannot go on */
+		replicator_go_looking(r, "the store refused the leader's sync");
+		return;
+	}
 	if (first || env->zxid < r->store_logged) {
 		r->store_logged = env->zxid;
 	} else if (env->zxid > r->store_logged)
