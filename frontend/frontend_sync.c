@@ -286,6 +286,12 @@ frontend_sync_store(struct frontend *f, struct msg *m)
 			reload(f);
 			break;
 		}
+		if (m->env.err == -2) {
+			/* held back ~50 ms by request_log's throttle */
+			f->log_requested = 1;
+			f->log_req_ms = loop_now_ms() - 950;
+			break;
+		}
 		drain(f);
 		maybe_resubmit(f);
 		break;
