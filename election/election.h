@@ -83,7 +83,7 @@ struct election {
 	struct election_vote	 early[CONFIG_MAX_SERVERS];
 
 	struct election_round	 round;
-	struct election_vote	 current;	/* decided/settled: we answer it */
+	struct election_vote	 current;	/* decided/settled: we say it */
 	int			 notify_ms;	/* notification timeout now */
 	uint64_t		 notify_timer;
 	uint64_t		 finalize_timer;	/* 0 = not finalizing */
@@ -95,7 +95,8 @@ struct election {
 const char	*election_state_name(enum election_state);
 int		 election_main(struct child *);
 /* A validated notification from peer n->sid (called by election_net.c). */
-void		 election_receive(struct election *, const struct election_vote *);
+void		 election_receive(struct election *,
+		    const struct election_vote *);
 /* Our connection to server sid is up (called by election_net.c). */
 void		 election_peer_connected(struct election *, uint32_t sid);
 

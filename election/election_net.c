@@ -26,13 +26,13 @@
 #define PEER_RECONNECT_IVL	100	/* ms: a restarted peer is back soon */
 #define PEER_HEARTBEAT_IVL	1000	/* ms: find half-open connections */
 #define PEER_HEARTBEAT_TIMEOUT	3000
-#define ROUTER_MAXMSGSIZE	4096	/* far above a notification */
-#define WARN_INTERVAL_MS	1000	/* foreign floods: one warning a second */
+#define ROUTER_MAXMSGSIZE	4096	/* > any notification */
+#define WARN_INTERVAL_MS	1000	/* foreign floods: 1 warning/s */
 
 struct election_peer {
 	uint32_t		 sid;
 	void			*dealer;
-	void			*monitor;	/* PAIR: the dealer's handshakes */
+	void			*monitor;	/* PAIR: dealer handshakes */
 	struct election_net	*net;
 };
 
@@ -57,7 +57,8 @@ tcp_address(void *s, const struct config_server *sv, char *buf, size_t len)
 {
 	if (strchr(sv->host, ':') != NULL) {
 		setopt_int(s, ZMQ_IPV6, 1);
-		snprintf(buf, len, "tcp://[%s]:%u", sv->host, sv->election_port);
+		snprintf(buf, len, "tcp://[%s]:%u", sv->host,
+		    sv->election_port);
 	} else
 		snprintf(buf, len, "tcp://%s:%u", sv->host, sv->election_port);
 }

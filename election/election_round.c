@@ -97,7 +97,8 @@ looking(struct election_round *r, const struct config *cfg,
 		/* a newer round: join it, with the better of theirs and ours */
 		r->logicalclock = n->election_epoch;
 		memset(r->recvset, 0, sizeof(r->recvset));
-		propose(r, election_vote_better(n, &r->init, cfg) ? n : &r->init);
+		propose(r, election_vote_better(n, &r->init, cfg) ?
+		    n : &r->init);
 		steps |= ELECTION_STEP_NOTIFY;
 	} else if (n->election_epoch < r->logicalclock) {
 		return 0;

@@ -106,7 +106,8 @@ static const struct equal_case equal_cases[] = {
 	{ "same LOOKING votes", { 2, 7, 3, 1, L, 1 }, { 2, 7, 3, 1, L, 3 }, 1 },
 	{ "LOOKING, other round", { 2, 7, 3, 1, L, 1 }, { 2, 7, 4, 1, L, 1 },
 	    0 },
-	{ "LOOKING, other zxid", { 2, 7, 3, 1, L, 1 }, { 2, 8, 3, 1, L, 1 }, 0 },
+	{ "LOOKING, other zxid", { 2, 7, 3, 1, L, 1 }, { 2, 8, 3, 1, L, 1 },
+	    0 },
 	{ "LOOKING vs FOLLOWING compares all", { 2, 7, 3, 1, L, 1 },
 	    { 2, 7, 4, 1, F, 1 }, 0 },
 	{ "out of election: zxid and round ignored", { 2, 7, 3, 1, F, 1 },
@@ -174,7 +175,8 @@ test_quorum(void **state)
 	for (size_t i = 0; i < NELEM(quorum_cases); i++) {
 		const struct quorum_case *t = &quorum_cases[i];
 		struct config cfg = ensemble(t->voters, t->observers, 1);
-		int got = election_quorum_reached(t->votes, t->n, &target, &cfg);
+		int got = election_quorum_reached(t->votes, t->n, &target,
+		    &cfg);
 
 		if (got != t->want)
 			fail_msg("%s: got %d, want %d", t->name, got, t->want);
