@@ -131,6 +131,17 @@ replicator_propose(struct replicator *r, Envelope *env, const void *payload,
 
 	env->prev_zxid = r->last_proposed;
 	env->zxid = replicator_next_zxid(r->last_proposed, epoch);
+	if (r->role == ROLE_LEADING && zxid_epoch(env->zxid) > r->new_epoch) {
+		/*
+		 * The 32-bit counter ran out: go on in the next epoch without
+		 * an election, and make the epoch durable so no later leader
+		 * can pick it again.
+		 */
+		r->new_epoch = zxid_epoch(env->zxid);
+		log_info("zxid counter exhausted: moving to epoch %" PRIu64,
+		    r->new_epoch);
+		replicator_store_epoch(r, r->new_epoch, r->new_epoch);
+	}
 	env->time = wall_ms();
 	r->last_proposed = env->zxid;
 	replicator_queue_push(r, env, payload, len, has_payload);

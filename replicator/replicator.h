@@ -58,6 +58,7 @@ struct learner {
 	int			 voter;
 	int			 newleader_acked;
 	uint64_t		 accepted_epoch;
+	uint64_t		 info_zxid;	/* from FOLLOWERINFO */
 	uint64_t		 last_zxid;	/* from ACKEPOCH */
 	uint64_t		 acked;		/* durable there up to */
 	uint64_t		 last_heard_ms;

@@ -113,6 +113,11 @@ proposal(struct replicator *r, struct peer_msg *m)
 	replicator_send_store(r, &env, m->has_payload ? m->payload : NULL,
 	    m->len);
 	r->last_proposed = env.zxid;
+	/* the leader rolled into a new epoch without an election */
+	if (r->established && zxid_epoch(env.zxid) > r->current_epoch &&
+	    !r->epoch_pending)
+		replicator_store_epoch(r, zxid_epoch(env.zxid),
+		    zxid_epoch(env.zxid));
 }
 
 static void

@@ -143,12 +143,17 @@ maybe_new_epoch(struct replicator *r)
 
 	if (r->new_epoch != 0)
 		return;
+	/* an epoch entered by counter rollover counts as accepted */
+	if (zxid_epoch(r->takeover_zxid) > e)
+		e = zxid_epoch(r->takeover_zxid);
 	for (size_t i = 0; i < r->nlearners; i++) {
 		if (!r->learners[i]->voter)
 			continue;
 		n++;
 		if (r->learners[i]->accepted_epoch > e)
 			e = r->learners[i]->accepted_epoch;
+		if (zxid_epoch(r->learners[i]->info_zxid) > e)
+			e = zxid_epoch(r->learners[i]->info_zxid);
 	}
 	if (n < quorum(r))
 		return;
@@ -435,6 +440,7 @@ followerinfo(struct replicator *r, struct peer_msg *m)
 	if (l != NULL && l->state == LEARNER_INFO) {
 		/* a repeated hello: answer it again if we can */
 		l->accepted_epoch = m->h.epoch;
+		l->info_zxid = m->h.zxid;
 		if (r->leaderinfo_sent)
 			send_leaderinfo(r, l);
 		return l;
@@ -448,6 +454,7 @@ followerinfo(struct replicator *r, struct peer_msg *m)
 	l->state = LEARNER_INFO;
 	l->voter = is_voter(r, m->h.sid) == 1 && m->h.arg == 0;
 	l->accepted_epoch = m->h.epoch;
+	l->info_zxid = m->h.zxid;
 	l->last_heard_ms = loop_now_ms();
 	if (r->nlearners == r->learners_cap) {
 		r->learners_cap = r->learners_cap ? r->learners_cap * 2 : 8;
