@@ -261,6 +261,8 @@ replicator_peer_from_env(PeerHeader *h, const Envelope *e)
 	h->seq = e->seq;
 	h->origin = e->origin;
 	h->arg = e->arg;
+	h->auth.size = e->auth.size;
+	memcpy(h->auth.bytes, e->auth.bytes, e->auth.size);
 }
 
 void
@@ -275,6 +277,8 @@ replicator_peer_to_env(Envelope *e, const PeerHeader *h)
 	e->seq = h->seq;
 	e->origin = h->origin;
 	e->arg = h->arg;
+	e->auth.size = h->auth.size;
+	memcpy(e->auth.bytes, h->auth.bytes, h->auth.size);
 }
 
 #define CASE(x) case PeerType_##x: return #x
