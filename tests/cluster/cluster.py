@@ -139,6 +139,22 @@ def _preexec():
     _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
+# PR_SET_CHILD_SUBREAPER: a node's children orphaned by a kill -9 of its
+# supervisor are re-parented to this process (not to a pid 1 that may never
+# reap them), and _reap_orphans() collects them by pid
+_libc.prctl(36, 1, 0, 0, 0)
+
+
+def _reap_orphans(pids):
+    for p in pids:
+        try:
+            os.waitpid(p, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        except OSError:
+            pass
+
+
 def proc_children(pid):
     out = []
     try:
@@ -598,6 +614,13 @@ class Cluster:
         wait_for(lambda: not any(proc_alive(p) and proc_starttime(p) == st
                                  for p, st in snap),
                  15, "processes of node %d to exit" % i)
+        try:
+            wait_for(lambda: (_reap_orphans([p for p, _ in snap[1:]]) or
+                              not any(proc_starttime(p) == st
+                                      for p, st in snap[1:])),
+                     5, "orphans of node %d to be reaped" % i)
+        except WaitTimeout:
+            pass   # re-parented elsewhere: not ours to reap
         nd.proc = None
         nd.stopped = False
 
