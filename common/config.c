@@ -85,6 +85,10 @@ static const struct row rows[] = {
 	{ "syncLimit", K_INT, "5", 1, 1000000, F(sync_limit) },
 	/* 20 x tickTime must fit an int */
 	{ "tickTime", K_INT, "2000", 1, 3600000, F(tick_time) },
+	{ "znode.container.checkIntervalMs", K_INT, "60000", 1, INT_MAX,
+	    F(container_check_ms) },
+	{ "znode.container.maxPerMinute", K_INT, "10000", 1, INT_MAX,
+	    F(container_max_per_minute) },
 };
 
 /* Keys whose meaning we cannot honour: refusing beats ignoring them. */

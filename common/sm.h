@@ -109,6 +109,14 @@ size_t	sm_node_count(const struct sm *);
 uint64_t sm_data_size(const struct sm *);
 size_t	sm_ephemeral_count(const struct sm *);
 
+/*
+ * Container and TTL nodes due for deletion at now_ms (ZooKeeper's
+ * ContainerManager): cb(arg, path) for each. The leader turns them into
+ * deleteContainer commands (opcode 20, payload = the path's bytes).
+ */
+void	sm_cleanup_candidates(const struct sm *, int64_t now_ms,
+	    void (*cb)(void *, const char *), void *arg);
+
 /* --- persistence and snapshots (store, frontend load) --- */
 
 /* Encode the node at path (stat, data, acl, path); -1 if absent. */

@@ -359,6 +359,27 @@ op_delete(struct op_ctx *c, struct jute_reader *r)
 	return SM_ZOK;
 }
 
+/* deleteContainer (the leader's cleanup): the payload is the bare path. */
+static int32_t
+op_delete_container(struct op_ctx *c)
+{
+	struct jute_bytes path = { c->cmd->payload, (int32_t)c->cmd->len };
+	struct sm_node *n;
+	int32_t err;
+
+	if (c->cmd->payload == NULL || (err = valid_path(&path)) != SM_ZOK)
+		return SM_ZBADARGUMENTS;
+	if (special_path(&path))
+		return SM_ZBADARGUMENTS;
+	if ((n = lookup(c->sm, (const char *)path.p, (size_t)path.len))
+	    == NULL)
+		return SM_ZNONODE;
+	if ((err = sm_cleanup_check(n)) != SM_ZOK)
+		return err;
+	delete_node(c, n);
+	return SM_ZOK;
+}
+
 static int32_t
 op_set_data(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 {
@@ -610,6 +631,8 @@ dispatch(struct op_ctx *c, struct jute_reader *r)
 		return op_create(c, c->cmd->opcode, r, out);
 	case SM_OP_DELETE:
 		return op_delete(c, r);
+	case SM_OP_DELETECONTAINER:
+		return op_delete_container(c);
 	case SM_OP_SETDATA:
 		return op_set_data(c, r, out);
 	case SM_OP_SETACL:
@@ -646,7 +669,9 @@ sm_apply(struct sm *sm, const struct sm_cmd *cmd, struct sm_result *res)
 	sm_result_reset(res);
 	/* Every write, failing or not, consumes its zxid. */
 	sm->last_zxid = cmd->zxid;
+	/* the leader's own cleanup commands belong to no session */
 	if (cmd->opcode != SM_OP_CREATESESSION &&
+	    cmd->opcode != SM_OP_DELETECONTAINER &&
 	    sm_tree_sess_find(sm, cmd->session) == NULL) {
 		res->err = SM_ZSESSIONEXPIRED;
 		return 0;

@@ -36,7 +36,8 @@ enum {
 	SM_OP_GETDATA = 4, SM_OP_SETDATA = 5, SM_OP_GETACL = 6,
 	SM_OP_SETACL = 7, SM_OP_GETCHILDREN = 8, SM_OP_SYNC = 9,
 	SM_OP_GETCHILDREN2 = 12, SM_OP_CHECK = 13, SM_OP_MULTI = 14,
-	SM_OP_CREATE2 = 15, SM_OP_CREATECONTAINER = 19, SM_OP_CREATETTL = 21,
+	SM_OP_CREATE2 = 15, SM_OP_CREATECONTAINER = 19,
+	SM_OP_DELETECONTAINER = 20, SM_OP_CREATETTL = 21,
 	SM_OP_GETEPHEMERALS = 103, SM_OP_GETALLCHILDRENNUMBER = 104,
 	SM_OP_CREATESESSION = -10, SM_OP_CLOSESESSION = -11
 };
@@ -135,6 +136,9 @@ void		 sm_tree_sess_remove(struct sm *, struct sm_sess *);
 void		 sm_tree_eph_add(struct sm *, struct sm_node *);
 void		 sm_tree_eph_remove(struct sm *, struct sm_node *);
 void		 sm_tree_free_all(struct sm *);
+
+/* sm_cleanup.c */
+int32_t		 sm_cleanup_check(const struct sm_node *);
 
 /* sm_acl.c */
 int		 sm_acl_fixup(struct sm *, const struct zk_acl_list *,

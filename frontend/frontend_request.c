@@ -72,10 +72,9 @@ is_write(int32_t op)
 	case OP_MULTI:
 	case OP_CREATE2:
 	case OP_CREATE_CONTAINER:
-	case OP_DELETE_CONTAINER:
 	case OP_CREATE_TTL:
 	case OP_CLOSE:
-		return 1;
+		return 1;	/* deleteContainer is the leader's, not a client's */
 	default:
 		return 0;
 	}

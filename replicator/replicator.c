@@ -385,6 +385,9 @@ dispatch_store(struct loop *l, void *arg)
 			    r->role == ROLE_STANDALONE)
 				replicator_session_load(r, m.payload, m.len);
 			break;
+		case MsgType_STORE_CLEANUP:
+			replicator_cleanup_due(r, m.payload, m.len);
+			break;
 		case MsgType_STORE_LOG_ENTRY:
 		case MsgType_STORE_LOG_END:
 		case MsgType_STORE_SNAP_CHUNK:
@@ -532,6 +535,13 @@ on_election(struct loop *l, void *arg)
 }
 
 static void
+on_cleanup(struct loop *l, void *arg)
+{
+	(void)l;
+	replicator_cleanup_tick(arg);
+}
+
+static void
 on_zab_tick(struct loop *l, void *arg)
 {
 	struct replicator *r = arg;
@@ -576,6 +586,7 @@ replicator_main(struct child *c)
 	loop_add_timer(c->loop, TICK_INTERVAL_MS, 1, on_tick, &r);
 	loop_add_timer(c->loop, STORE_HELLO_MS, 1, on_store_hello, &r);
 	loop_add_timer(c->loop, ELECTION_RESEND_MS, 1, on_election, &r);
+	loop_add_timer(c->loop, c->cfg.container_check_ms, 1, on_cleanup, &r);
 	loop_add_timer(c->loop, (int)r.tick_ms / 2 > 0 ? (int)r.tick_ms / 2 :
 	    1, 1, on_zab_tick, &r);
 	store_hello(&r);

@@ -214,6 +214,10 @@ void	replicator_follower_touch(struct replicator *, const uint8_t *,
 	    size_t);
 void	replicator_follower_tick(struct replicator *);
 
+/* replicator_cleanup.c: containers and TTL nodes (leader) */
+void	replicator_cleanup_tick(struct replicator *);
+void	replicator_cleanup_due(struct replicator *, const uint8_t *, size_t);
+
 /* replicator_quorum.c: pure decisions */
 enum sync_mode {
 	SYNC_DIFF,		/* stream proposals after the peer's zxid */

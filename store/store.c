@@ -173,6 +173,9 @@ dispatch_router(struct loop *l, void *arg)
 		case MsgType_STORE_SESSIONS_REQ:
 			store_snap_send_sessions(s, &m);
 			break;
+		case MsgType_STORE_CLEANUP_REQ:
+			store_snap_send_cleanup(s, &m);
+			break;
 		default:
 			fatalx("unexpected %s", msg_type_name(m.env.type));
 		}

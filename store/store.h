@@ -251,5 +251,7 @@ void	store_snap_send(struct store *, const struct msg *);
 void	store_snap_send_log(struct store *, const struct msg *);
 /* Reply STORE_SESSIONS with every live session and its timeout. */
 void	store_snap_send_sessions(struct store *, const struct msg *);
+/* STORE_CLEANUP: container/TTL nodes due at env.time (wall ms). */
+void	store_snap_send_cleanup(struct store *, const struct msg *);
 
 #endif

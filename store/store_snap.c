@@ -205,3 +205,28 @@ store_snap_send_sessions(struct store *s, const struct msg *m)
 	    c.chunk.len);
 	jute_writer_free(&c.chunk);
 }
+
+static void
+cleanup_cb(void *arg, const char *path)
+{
+	struct snap_ctx *c = arg;
+
+	jute_put_raw(&c->chunk, path, strlen(path) + 1);
+	c->nrecs++;
+}
+
+/* The leader's ContainerManager asks which nodes are due. */
+void
+store_snap_send_cleanup(struct store *s, const struct msg *m)
+{
+	struct snap_ctx c = { .s = s, .req = m };
+	Envelope env = msg_env(MsgType_STORE_CLEANUP);
+
+	jute_writer_init(&c.chunk);
+	sm_cleanup_candidates(s->sm, m->env.time, cleanup_cb, &c);
+	env.zxid = s->applied;
+	env.arg = (int64_t)c.nrecs;
+	reply(&c, &env, c.chunk.len ? (const void *)c.chunk.buf : "",
+	    c.chunk.len);
+	jute_writer_free(&c.chunk);
+}
