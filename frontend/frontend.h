@@ -187,6 +187,10 @@ void	frontend_watch_set(struct frontend *, struct conn *,
 	    const uint8_t *, size_t, int v2);
 size_t	frontend_watch_count(const struct frontend *);
 
+/* frontend_multiread.c: fills out; returns the reply header's err */
+int32_t	frontend_multiread(struct frontend *, struct conn *, const uint8_t *,
+	    size_t, struct jute_writer *);
+
 /* frontend_4lw.c */
 /* If the first bytes are a four-letter word, answer it; 1 if handled. */
 int	frontend_4lw(struct frontend *, struct conn *);

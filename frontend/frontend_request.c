@@ -34,6 +34,7 @@
 #define OP_CREATE_CONTAINER	19
 #define OP_DELETE_CONTAINER	20
 #define OP_CREATE_TTL		21
+#define OP_MULTIREAD		22
 #define OP_SETAUTH		100
 #define OP_SETWATCHES		101
 #define OP_SASL			102
@@ -125,6 +126,7 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 {
 	struct sm_result *res = &f->res;
 	int64_t zxid = (int64_t)sm_last_zxid(f->sm);
+	int32_t err;
 
 	sm_result_reset(res);
 	switch (op) {
@@ -151,6 +153,10 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 		if (res->watch != SM_WATCH_NONE && res->watch_path != NULL)
 			frontend_watch_add(f, c, res->watch, res->watch_path);
 		frontend_conn_reply(f, c, xid, zxid, res->err, &res->reply);
+		return;
+	case OP_MULTIREAD:
+		err = frontend_multiread(f, c, p, n, &res->reply);
+		frontend_conn_reply(f, c, xid, zxid, err, &res->reply);
 		return;
 	default:
 		/* as ZooKeeper: answer ZUNIMPLEMENTED, then hang up */
