@@ -482,10 +482,15 @@ class Cluster:
 
     def srvr(self, i, timeout=2.0):
         """srvr as a dict ({} if the node does not answer)."""
-        try:
-            return parse_srvr(self.four(i, "srvr", timeout))
-        except OSError:
-            return {}
+        nd = self.nodes[i]
+        for attempt in range(3):        # a busy JVM can miss one
+            if not nd.running() or nd.stopped:
+                return {}
+            try:
+                return parse_srvr(self.four(i, "srvr", timeout))
+            except OSError:
+                pass
+        return {}
 
     def mode(self, i):
         return self.srvr(i).get("Mode")
@@ -503,6 +508,8 @@ class Cluster:
         return ls[0] if len(ls) == 1 else None
 
     def followers(self):
+        """Nodes that answer srvr with Mode: follower (a node that does not
+        answer right now is left out)."""
         return [i for i, m in self.modes().items() if m == "follower"]
 
     def _check_alive(self, idxs):
@@ -544,7 +551,7 @@ class Cluster:
                      interval=0.05)
         except WaitTimeout as e:
             raise WaitTimeout("%s; modes %s\n%s" % (e, last[0], self.tails(idxs)))
-        return self.leader(idxs)
+        return [i for i, m in last[0].items() if m == "leader"][0]
 
     def tails(self, idxs=None, n=15):
         return "\n".join("--- node %d log tail:\n%s" % (i, self.nodes[i].log_tail(n))

@@ -54,7 +54,7 @@ class FaultsTest(ClusterTestCase):
 
     def test_kill9_leader(self):
         c = self.cluster
-        old = c.leader()
+        old = c.wait_ready(idxs=list(c.nodes))
         c.kill9(old)
         c.wait_ready(idxs=[i for i in c.nodes if i != old])
         self.w.wait_progress(50, what="acks with the leader down")
@@ -63,7 +63,7 @@ class FaultsTest(ClusterTestCase):
 
     def test_kill9_follower(self):
         c = self.cluster
-        f = c.followers()[0]
+        f = [i for i in c.nodes if i != c.wait_ready(idxs=list(c.nodes))][0]
         c.kill9(f)
         self.w.wait_progress(50, what="acks with a follower down")
         c.start_node(f)
@@ -77,7 +77,8 @@ class FaultsTest(ClusterTestCase):
 
     def _kill_child(self, role, of_leader):
         c = self.cluster
-        i = c.leader() if of_leader else c.followers()[0]
+        lead = c.wait_ready(idxs=list(c.nodes))
+        i = lead if of_leader else [k for k in c.nodes if k != lead][0]
         old, new = c.kill_child(i, role)
         log("node %d (%s) %s: pid %d -> %d" % (
             i, "leader" if of_leader else "follower", role, old, new))

@@ -102,15 +102,18 @@ class SessionsTest(ClusterTestCase):
         kc.delete(path)
 
     def test_session_moves_when_its_follower_dies(self):
-        self._move_session(self.cluster.followers()[0])
+        lead = self.cluster.wait_ready(idxs=list(self.cluster.nodes))
+        self._move_session([i for i in self.cluster.nodes if i != lead][0])
 
     def test_session_moves_when_its_leader_dies(self):
-        self._move_session(self.cluster.leader())
+        self._move_session(self.cluster.wait_ready(
+            idxs=list(self.cluster.nodes)))
 
     def test_expired_client_loses_ephemeral_on_every_node(self):
         c = self.cluster
         path = "/sess-expire/eph"
-        follower = c.followers()[0]
+        lead = c.wait_ready(idxs=list(c.nodes))
+        follower = [i for i in c.nodes if i != lead][0]
         # the holder talks to a follower only: its liveness must reach the
         # leader's session tracker through that node
         holder = subprocess.Popen(
@@ -189,7 +192,8 @@ class SessionsTest(ClusterTestCase):
         path = "/sess-backwards"
         w = self.client()
         w.create(path, b"old")
-        frozen = c.followers()[0]
+        lead = c.wait_ready(idxs=list(c.nodes))
+        frozen = [i for i in c.nodes if i != lead][0]
         wait_for(lambda: self.node_client(frozen).get(path)[0] == b"old",
                  10, "node %d to have the old value" % frozen)
         others = [i for i in c.nodes if i != frozen]

@@ -79,11 +79,10 @@ class SyncMixin:
 
     def rejoin_and_check_mode(self, f, base, n, mode, absent=()):
         c = self.cluster
-        leader = c.leader()
+        leader = c.wait_ready()
         before = len(c.nodes[leader].log_text())
         c.start_node(f)
-        c.wait_ready(idxs=list(c.nodes))
-        self.assertEqual(c.leader(), leader)
+        self.assertEqual(c.wait_ready(idxs=list(c.nodes)), leader)
         self.wait_caught_up(f, leader)
         self.assert_serves(f, base, n)
         self.assertEqual(c.srvr(f).get("Node count"),
@@ -110,8 +109,9 @@ class SyncDiffTest(SyncMixin, ClusterTestCase):
         c = self.cluster
         kc = self.client()
         self.write_many(kc, "/sync-diff-pre", 50)
-        f = c.followers()[0]
-        self.wait_caught_up(f, c.leader())
+        lead = c.wait_ready(idxs=list(c.nodes))
+        f = [i for i in c.nodes if i != lead][0]
+        self.wait_caught_up(f, lead)
         c.kill9(f)
         self.write_many(kc, "/sync-diff", DIFF_WRITES)
         self.rejoin_and_check_mode(f, "/sync-diff", DIFF_WRITES, "DIFF",
@@ -138,7 +138,8 @@ class SyncSnapTest(SyncMixin, ClusterTestCase):
         c = self.cluster
         n = snap_writes()
         kc = self.client()
-        f = c.followers()[0]
+        lead = c.wait_ready(idxs=list(c.nodes))
+        f = [i for i in c.nodes if i != lead][0]
         c.kill9(f)
         self.write_many(kc, "/sync-snap", n)
         self.rejoin_and_check_mode(f, "/sync-snap", n, "SNAP")
@@ -158,8 +159,9 @@ class SyncTruncTest(SyncMixin, ClusterTestCase):
         kc = self.client()
         base = "/sync-trunc-%d" % int(write_in_new_epoch_first)
         self.write_many(kc, base, 100)
-        old = c.leader()
-        followers = c.followers()
+        old = c.wait_ready(idxs=list(c.nodes))
+        # every other node, not whatever answered srvr just now as follower
+        followers = [i for i in c.nodes if i != old]
         for f in followers:
             self.wait_caught_up(f, old)
         ghost = "/sync-trunc-ghost-%s" % uuid.uuid4().hex
