@@ -50,8 +50,9 @@ struct row {
 static const struct row rows[] = {
 	{ "4lw.commands.whitelist", K_WORDS, "srvr", 0, 0,
 	    F(four_letter_whitelist) },
-	{ "DigestAuthenticationProvider.superDigest", K_IGNORE, NULL, 0, 0,
-	    IGN },
+	/* "super:<base64 sha1>": addauth digest super:<password> is super */
+	{ "DigestAuthenticationProvider.superDigest", K_STR, NULL, 0, 0,
+	    F(super_digest) },
 	{ "admin.enableServer", K_IGNORE, NULL, 0, 0, IGN },
 	{ "admin.serverPort", K_IGNORE, NULL, 0, 0, IGN },
 	{ "autopurge.purgeInterval", K_IGNORE, NULL, 0, 0, IGN },
@@ -67,6 +68,9 @@ static const struct row rows[] = {
 	{ "electionAlg", K_IGNORE, NULL, 0, 0, IGN },
 	{ "extendedTypesEnabled", K_IGNORE, NULL, 0, 0, IGN },
 	{ "initLimit", K_INT, "10", 1, 1000000, F(init_limit) },
+	/* a JVM property in ZooKeeper; here a key: the JAAS file for SASL */
+	{ "java.security.auth.login.config", K_STR, NULL, 0, 0,
+	    F(jaas_config) },
 	{ "jute.maxbuffer", K_INT, "1048575", 1, INT_MAX, F(jute_maxbuffer) },
 	{ "maxClientCnxns", K_INT, "60", 0, INT_MAX, F(max_client_cnxns) },
 	{ "maxSessionTimeout", K_INT, NULL, 1, INT_MAX,
@@ -80,8 +84,11 @@ static const struct row rows[] = {
 	{ "peerType", K_PEER, "participant", 0, 0, F(peer_type) },
 	{ "quorumListenOnAllIPs", K_IGNORE, NULL, 0, 0, IGN },
 	{ "reconfigEnabled", K_IGNORE, NULL, 0, 0, IGN },
-	{ "skipACL", K_IGNORE, NULL, 0, 0, IGN },
+	/* ZooKeeper skips ACL checks only for the exact value "yes" */
+	{ "skipACL", K_STR, "no", 0, 0, F(skip_acl) },
 	{ "standaloneEnabled", K_BOOL, "true", 0, 0, F(standalone_enabled) },
+	/* zookeeper.superUser: a SASL user that is super */
+	{ "superUser", K_STR, NULL, 0, 0, F(sasl_super_user) },
 	{ "syncLimit", K_INT, "5", 1, 1000000, F(sync_limit) },
 	/* 20 x tickTime must fit an int */
 	{ "tickTime", K_INT, "2000", 1, 3600000, F(tick_time) },
@@ -453,6 +460,21 @@ add_server(struct parse *p, const char *key, const char *v)
 	c->servers[c->nservers++] = sv;
 }
 
+/*
+ * authProvider.N=CLASS: ZooKeeper loads CLASS as an extra provider. corral
+ * knows the SASL one; digest and ip are always there, as in ZooKeeper.
+ */
+static void
+set_auth_provider(struct parse *p, const char *key, const char *v)
+{
+	if (strcmp(v, CONFIG_SASL_PROVIDER) == 0)
+		p->cfg->sasl_provider = 1;
+	else if (strcmp(v, "org.apache.zookeeper.server.auth."
+	    "DigestAuthenticationProvider") != 0 && strcmp(v,
+	    "org.apache.zookeeper.server.auth.IPAuthenticationProvider") != 0)
+		pwarn(p, key, "provider '%s' not supported, ignored", v);
+}
+
 /* Dispatch one key: server.N, authProvider.*, refused, table row. */
 static void
 set_key(struct parse *p, const char *key, const char *v)
@@ -464,8 +486,10 @@ set_key(struct parse *p, const char *key, const char *v)
 		add_server(p, key, v);
 		return;
 	}
-	if (strncmp(key, "authProvider.", 13) == 0)
+	if (strncmp(key, "authProvider.", 13) == 0) {
+		set_auth_provider(p, key, v);
 		return;
+	}
 	for (i = 0; i < nitems(refused); i++)
 		if (strncmp(key, refused[i].prefix,
 		    strlen(refused[i].prefix)) == 0) {
@@ -761,6 +785,9 @@ print_row(const struct config *c, const struct row *r, FILE *f)
 		    *(const uint16_t *)(const void *)field);
 		break;
 	case K_STR:
+		if (*field != '\0')	/* unset optional key */
+			fprintf(f, "%s=%s\n", r->key, field);
+		break;
 	case K_WORDS:
 		fprintf(f, "%s=%s\n", r->key, field);
 		break;
@@ -793,6 +820,8 @@ config_print(const struct config *c, FILE *f)
 			fprintf(f, ";%u", sv->client_port);
 		fputc('\n', f);
 	}
+	if (c->sasl_provider)
+		fprintf(f, "authProvider.1=%s\n", CONFIG_SASL_PROVIDER);
 	if (c->myid != 0)
 		fprintf(f, "# myid %u (from %s/myid)\n", c->myid, c->data_dir);
 }
@@ -830,4 +859,10 @@ config_self(const struct config *c)
 		if (c->servers[i].id == c->myid)
 			return &c->servers[i];
 	return NULL;
+}
+
+int
+config_skip_acl(const struct config *c)
+{
+	return strcmp(c->skip_acl, "yes") == 0;
 }

@@ -12,6 +12,8 @@
 
 #define CONFIG_MAX_SERVERS	64
 #define CONFIG_PATH_MAX		1024
+#define CONFIG_SASL_PROVIDER \
+	"org.apache.zookeeper.server.auth.SASLAuthenticationProvider"
 
 enum config_peer_type {
 	CONFIG_PARTICIPANT = 0,
@@ -48,6 +50,12 @@ struct config {
 	int		container_check_ms;	/* znode.container.checkIntervalMs */
 	int		container_max_per_minute;	/* znode.container.maxPerMinute */
 	int		standalone_enabled;	/* standaloneEnabled, default 1 */
+	/* security (ZooKeeper reads these as zookeeper.* system properties) */
+	char		super_digest[256];	/* "super:<digest>", "" = none */
+	char		skip_acl[16];		/* skipACL, "yes" skips checks */
+	int		sasl_provider;		/* authProvider.N = SASL provider */
+	char		jaas_config[CONFIG_PATH_MAX];	/* JAAS file, "" = none */
+	char		sasl_super_user[256];	/* superUser, "" = none */
 	uint32_t	myid;			/* dataDir/myid, 0 if standalone */
 	int		nservers;
 	struct config_server servers[CONFIG_MAX_SERVERS];
@@ -70,6 +78,8 @@ void	config_print(const struct config *, FILE *);
 int	config_standalone(const struct config *);
 /* 1 if the four-letter word is allowed by 4lw.commands.whitelist ("*" = all). */
 int	config_4lw_allowed(const struct config *, const char *word);
+/* 1 if skipACL=yes: ACL checks are skipped (super for everyone). */
+int	config_skip_acl(const struct config *);
 /* This node's server entry, NULL in standalone mode. */
 const struct config_server *config_self(const struct config *);
 

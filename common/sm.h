@@ -29,6 +29,13 @@ struct sm_cmd {
 	int32_t		 opcode;	/* ZOO_*_OP; -10 createSession, -11 close */
 	const uint8_t	*payload;
 	size_t		 len;
+	/*
+	 * The session's identities and the submitting node's policy, an
+	 * encoded vector<Id> (common/acl.h): ACLs are checked against these
+	 * at apply time. NULL/0: none (only world:anyone grants).
+	 */
+	const uint8_t	*auth;
+	size_t		 auth_len;
 };
 
 /*
@@ -93,6 +100,16 @@ int	sm_apply(struct sm *, const struct sm_cmd *, struct sm_result *);
  */
 void	sm_read(const struct sm *, uint64_t session, int32_t opcode,
 	    const uint8_t *payload, size_t len, struct sm_result *);
+/*
+ * sm_read with ACL checks as FinalRequestProcessor makes them, for the
+ * identities auth (encoded vector<Id>, see sm_cmd): READ for getData,
+ * getChildren(2) and getAllChildrenNumber, READ or ADMIN for getACL
+ * (digest hashes hidden without ADMIN); exists and getEphemerals are not
+ * checked. NoAuth registers no watch. sm_read is this with no ids.
+ */
+void	sm_read_auth(const struct sm *, uint64_t session, const uint8_t *auth,
+	    size_t auth_len, int32_t opcode, const uint8_t *payload,
+	    size_t len, struct sm_result *);
 
 uint64_t sm_last_zxid(const struct sm *);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/acl.h"
 #include "common/path.h"
 #include "common/xmalloc.h"
 
@@ -21,7 +22,16 @@ struct op_ctx {
 	struct sm		*sm;
 	const struct sm_cmd	*cmd;
 	struct sm_result	*res;
+	struct zk_id		 ids[ACL_IDS_MAXN];	/* cmd->auth decoded */
+	int			 nids;
 };
+
+/* checkACL against node n's list for the command's ids. */
+static int32_t
+check(const struct op_ctx *c, const struct sm_node *n, int32_t perm)
+{
+	return sm_acl_check(n->acl, perm, c->ids, c->nids);
+}
 
 void
 sm_apply_change(struct sm_result *res, enum sm_change_kind kind,
@@ -255,11 +265,13 @@ create_apply(struct op_ctx *c, const struct create_args *a,
 	for (plen = (size_t)p->len; p->p[plen - 1] != '/'; plen--)
 		;
 	plen--;			/* parent = path.substring(0, lastSlash) */
-	if ((err = sm_acl_fixup(c->sm, &a->q->acl, &acl)) != SM_ZOK)
+	if ((err = sm_acl_fixup(c->sm, &a->q->acl, c->ids, c->nids, &acl))
+	    != SM_ZOK)
 		return err;
-	if ((parent = lookup(c->sm, (const char *)p->p, plen)) == NULL) {
+	if ((parent = lookup(c->sm, (const char *)p->p, plen)) == NULL ||
+	    (err = check(c, parent, ACL_CREATE)) != SM_ZOK) {
 		sm_tree_acl_put(c->sm, acl);
-		return SM_ZNONODE;
+		return parent == NULL ? SM_ZNONODE : err;
 	}
 	/* Sequential: the parent's cversion before this create. */
 	path = xmalloc((size_t)p->len + 16);
@@ -340,6 +352,7 @@ op_delete(struct op_ctx *c, struct jute_reader *r)
 {
 	struct zk_path_version_req q;
 	struct sm_node *n;
+	size_t plen;
 	int32_t err;
 
 	if (jute_get_path_version_req(r, &q) == -1)
@@ -348,6 +361,13 @@ op_delete(struct op_ctx *c, struct jute_reader *r)
 		return err;
 	if (special_path(&q.path))
 		return SM_ZBADARGUMENTS;
+	/* DELETE on the parent, checked before the node must exist */
+	for (plen = (size_t)q.path.len; q.path.p[plen - 1] != '/'; plen--)
+		;
+	if ((n = lookup(c->sm, (const char *)q.path.p, plen - 1)) == NULL)
+		return SM_ZNONODE;
+	if ((err = check(c, n, ACL_DELETE)) != SM_ZOK)
+		return err;
 	if ((n = lookup(c->sm, (const char *)q.path.p, (size_t)q.path.len))
 	    == NULL)
 		return SM_ZNONODE;
@@ -395,6 +415,8 @@ op_set_data(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 	if ((n = lookup(c->sm, (const char *)q.path.p, (size_t)q.path.len))
 	    == NULL)
 		return SM_ZNONODE;
+	if ((err = check(c, n, ACL_WRITE)) != SM_ZOK)
+		return err;
 	if (!version_ok(q.version, n->st.version))
 		return SM_ZBADVERSION;
 	undo_save_kind(c->sm, n, SM_U_DATA);
@@ -423,6 +445,8 @@ op_check(struct op_ctx *c, struct jute_reader *r)
 	if ((n = lookup(c->sm, (const char *)q.path.p, (size_t)q.path.len))
 	    == NULL)
 		return SM_ZNONODE;
+	if ((err = check(c, n, ACL_READ)) != SM_ZOK)
+		return err;
 	return version_ok(q.version, n->st.version) ? SM_ZOK : SM_ZBADVERSION;
 }
 
@@ -439,12 +463,18 @@ op_set_acl(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 		return SM_ZMARSHALLINGERROR;
 	if ((err = valid_path(&q.path)) != SM_ZOK)
 		return err;
-	if ((err = sm_acl_fixup(c->sm, &q.acl, &acl)) != SM_ZOK)
+	if ((err = sm_acl_fixup(c->sm, &q.acl, c->ids, c->nids, &acl))
+	    != SM_ZOK)
 		return err;
 	n = lookup(c->sm, (const char *)q.path.p, (size_t)q.path.len);
-	if (n == NULL || !version_ok(q.version, n->st.aversion)) {
+	if (n == NULL)
+		err = SM_ZNONODE;
+	else if ((err = check(c, n, ACL_ADMIN)) == SM_ZOK &&
+	    !version_ok(q.version, n->st.aversion))
+		err = SM_ZBADVERSION;
+	if (err != SM_ZOK) {
 		sm_tree_acl_put(c->sm, acl);
-		return n == NULL ? SM_ZNONODE : SM_ZBADVERSION;
+		return err;
 	}
 	/* setACL is never part of a multi: no undo needed for the ACL. */
 	undo_save(c->sm, n);
@@ -661,7 +691,7 @@ drop_changes(struct sm_result *res)
 int
 sm_apply(struct sm *sm, const struct sm_cmd *cmd, struct sm_result *res)
 {
-	struct op_ctx c = { sm, cmd, res };
+	struct op_ctx c = { .sm = sm, .cmd = cmd, .res = res };
 	struct jute_reader r;
 
 	if (cmd->zxid <= sm->last_zxid)
@@ -676,6 +706,10 @@ sm_apply(struct sm *sm, const struct sm_cmd *cmd, struct sm_result *res)
 		res->err = SM_ZSESSIONEXPIRED;
 		return 0;
 	}
+	/* ids from our own frontends; unreadable ones grant nothing */
+	if ((c.nids = acl_ids_decode(cmd->auth, cmd->auth_len, c.ids,
+	    ACL_IDS_MAXN)) < 0)
+		c.nids = 0;
 	jute_reader_init(&r, cmd->payload, cmd->payload ? cmd->len : 0);
 	res->err = dispatch(&c, &r);
 	if (res->err == SM_ZOK) {

@@ -23,6 +23,7 @@ enum {
 	SM_ZUNIMPLEMENTED = -6,
 	SM_ZBADARGUMENTS = -8,
 	SM_ZNONODE = -101,
+	SM_ZNOAUTH = -102,
 	SM_ZBADVERSION = -103,
 	SM_ZNOCHILDRENFOREPHEMERALS = -108,
 	SM_ZNODEEXISTS = -110,
@@ -142,7 +143,9 @@ int32_t		 sm_cleanup_check(const struct sm_node *);
 
 /* sm_acl.c */
 int		 sm_acl_fixup(struct sm *, const struct zk_acl_list *,
-		    struct sm_acl **);
+		    const struct zk_id *, int, struct sm_acl **);
+int		 sm_acl_check(const struct sm_acl *, int32_t,
+		    const struct zk_id *, int);
 
 /* sm_apply.c */
 void		 sm_apply_change(struct sm_result *, enum sm_change_kind,

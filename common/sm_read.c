@@ -9,8 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/acl.h"
 #include "common/path.h"
 #include "common/xmalloc.h"
+
+/* Who is reading: the decoded identities of sm_read_auth. */
+struct reader {
+	struct zk_id	ids[ACL_IDS_MAXN];
+	int		nids;
+};
 
 static void
 put_node_stat(struct jute_writer *w, const struct sm_node *n)
@@ -99,11 +106,12 @@ read_ephemerals(const struct sm *sm, uint64_t session,
 
 /* exists, getData, getChildren(2): path + watch flag. */
 static int32_t
-read_path_watch(const struct sm *sm, int32_t op, struct jute_reader *r,
-    struct sm_result *res)
+read_path_watch(const struct sm *sm, const struct reader *who, int32_t op,
+    struct jute_reader *r, struct sm_result *res)
 {
 	struct zk_path_watch_req q;
 	const struct sm_node *n;
+	int32_t err;
 
 	if (jute_get_path_watch_req(r, &q) == -1)
 		return SM_ZMARSHALLINGERROR;
@@ -111,6 +119,10 @@ read_path_watch(const struct sm *sm, int32_t op, struct jute_reader *r,
 	    (size_t)q.path.len, 0) == -1)
 		return SM_ZBADARGUMENTS;
 	n = sm_tree_find(sm, (const char *)q.path.p, (size_t)q.path.len);
+	/* READ before the watch is set; exists is not checked */
+	if (n != NULL && op != SM_OP_EXISTS && (err = sm_acl_check(n->acl,
+	    ACL_READ, who->ids, who->nids)) != SM_ZOK)
+		return err;
 	if (q.watch && (n != NULL || op == SM_OP_EXISTS))
 		set_watch(res, op == SM_OP_GETCHILDREN ||
 		    op == SM_OP_GETCHILDREN2 ? SM_WATCH_CHILD : SM_WATCH_DATA,
@@ -128,11 +140,12 @@ read_path_watch(const struct sm *sm, int32_t op, struct jute_reader *r,
 
 /* getACL, getEphemerals, getAllChildrenNumber: a path alone. */
 static int32_t
-read_path(const struct sm *sm, uint64_t session, int32_t op,
-    struct jute_reader *r, struct sm_result *res)
+read_path(const struct sm *sm, const struct reader *who, uint64_t session,
+    int32_t op, struct jute_reader *r, struct sm_result *res)
 {
 	struct jute_bytes p;
 	const struct sm_node *n;
+	int32_t err;
 
 	if (jute_get_path_req(r, &p) == -1)
 		return SM_ZMARSHALLINGERROR;
@@ -146,10 +159,20 @@ read_path(const struct sm *sm, uint64_t session, int32_t op,
 	if ((n = sm_tree_find(sm, (const char *)p.p, (size_t)p.len)) == NULL)
 		return SM_ZNONODE;
 	if (op == SM_OP_GETALLCHILDRENNUMBER) {
+		if ((err = sm_acl_check(n->acl, ACL_READ, who->ids,
+		    who->nids)) != SM_ZOK)
+			return err;
 		jute_put_int(&res->reply, count_descendants(n));
 		return SM_ZOK;
 	}
-	jute_put_raw(&res->reply, n->acl->enc, n->acl->len);
+	/* getACL: READ or ADMIN; only ADMIN sees digest hashes */
+	if ((err = sm_acl_check(n->acl, ACL_READ | ACL_ADMIN, who->ids,
+	    who->nids)) != SM_ZOK)
+		return err;
+	if (sm_acl_check(n->acl, ACL_ADMIN, who->ids, who->nids) == SM_ZOK)
+		jute_put_raw(&res->reply, n->acl->enc, n->acl->len);
+	else
+		acl_redact_digests(n->acl->enc, n->acl->len, &res->reply);
 	put_node_stat(&res->reply, n);
 	return SM_ZOK;
 }
@@ -158,8 +181,20 @@ void
 sm_read(const struct sm *sm, uint64_t session, int32_t opcode,
     const uint8_t *payload, size_t len, struct sm_result *res)
 {
-	struct jute_reader r;
+	sm_read_auth(sm, session, NULL, 0, opcode, payload, len, res);
+}
 
+void
+sm_read_auth(const struct sm *sm, uint64_t session, const uint8_t *auth,
+    size_t auth_len, int32_t opcode, const uint8_t *payload, size_t len,
+    struct sm_result *res)
+{
+	struct jute_reader r;
+	struct reader who;
+
+	if ((who.nids = acl_ids_decode(auth, auth_len, who.ids,
+	    ACL_IDS_MAXN)) < 0)
+		who.nids = 0;
 	sm_result_reset(res);
 	jute_reader_init(&r, payload, payload ? len : 0);
 	switch (opcode) {
@@ -167,12 +202,12 @@ sm_read(const struct sm *sm, uint64_t session, int32_t opcode,
 	case SM_OP_GETDATA:
 	case SM_OP_GETCHILDREN:
 	case SM_OP_GETCHILDREN2:
-		res->err = read_path_watch(sm, opcode, &r, res);
+		res->err = read_path_watch(sm, &who, opcode, &r, res);
 		break;
 	case SM_OP_GETACL:
 	case SM_OP_GETEPHEMERALS:
 	case SM_OP_GETALLCHILDRENNUMBER:
-		res->err = read_path(sm, session, opcode, &r, res);
+		res->err = read_path(sm, &who, session, opcode, &r, res);
 		break;
 	default:
 		res->err = SM_ZUNIMPLEMENTED;

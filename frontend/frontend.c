@@ -40,6 +40,10 @@ frontend_submit(struct frontend *f, struct req *r)
 	env.origin = frontend_origin(f);
 	env.generation = f->repl_gen;
 	env.arg = r->arg;
+	if (r->auth_len <= sizeof(env.auth.bytes)) {
+		memcpy(env.auth.bytes, r->auth, r->auth_len);
+		env.auth.size = (pb_size_t)r->auth_len;
+	}
 	if (msg_send(f->repl, NULL, 0, &env, r->payload != NULL ? r->payload :
 	    (const void *)"", r->len) < 0)
 		fatal("submit to replicator");

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/acl.h"
 #include "common/jute.h"
 #include "common/msg.h"
 #include "common/sm.h"
@@ -40,6 +41,8 @@ struct req {
 	int		 sent;		/* write: submitted to this replicator */
 	uint8_t		*payload;	/* request record (owned) */
 	size_t		 len;
+	uint8_t		*auth;		/* write: ids when it came (owned) */
+	size_t		 auth_len;
 	int64_t		 zxid;		/* reply header zxid when done */
 	int32_t		 err;
 	struct jute_writer reply;
@@ -77,6 +80,8 @@ struct conn {
 	uint64_t	 received, sent;
 	uint64_t	 last_zxid;
 	struct watch_reg *watches;	/* this connection's registrations */
+	struct acl_ids	 auth;		/* identities, len 0 until first use */
+	void		*sasl;		/* SASL exchange in progress */
 };
 
 struct watch_reg {
@@ -190,6 +195,23 @@ size_t	frontend_watch_count(const struct frontend *);
 /* frontend_multiread.c: fills out; returns the reply header's err */
 int32_t	frontend_multiread(struct frontend *, struct conn *, const uint8_t *,
 	    size_t, struct jute_writer *);
+
+/* frontend_auth.c: identities (ZooKeeper's authInfo) and addauth */
+void	frontend_auth_packet(struct frontend *, struct conn *, const uint8_t *,
+	    size_t);
+/* Add scheme:id to the connection; -1 (logged) if it would not fit. */
+int	frontend_auth_add(struct frontend *, struct conn *, const char *scheme,
+	    const char *id, size_t len);
+/* The ids ACL checks see: the connection's, then this node's policy. */
+void	frontend_auth_ids(const struct frontend *, struct conn *,
+	    struct acl_ids *);
+void	frontend_auth_whoami(const struct frontend *, struct conn *,
+	    struct jute_writer *);
+
+/* frontend_sasl.c: opcode 102, DIGEST-MD5 with Cyrus SASL */
+void	frontend_sasl_packet(struct frontend *, struct conn *, int32_t xid,
+	    const uint8_t *, size_t);
+void	frontend_sasl_conn_gone(struct conn *);
 
 /* frontend_4lw.c */
 /* If the first bytes are a four-letter word, answer it; 1 if handled. */

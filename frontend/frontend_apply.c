@@ -55,6 +55,8 @@ frontend_apply_commit(struct frontend *f, const Envelope *env,
 	cmd.opcode = env->opcode;
 	cmd.payload = payload;
 	cmd.len = len;
+	cmd.auth = env->auth.bytes;
+	cmd.auth_len = env->auth.size;
 	sm_result_reset(&f->res);
 	if (sm_apply(f->sm, &cmd, &f->res) < 0)
 		fatalx("apply zxid=0x%llx out of order (last 0x%llx)",

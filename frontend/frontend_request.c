@@ -45,7 +45,6 @@
 #define OP_CLOSE		(-11)
 
 #define XID_PING		(-2)
-#define XID_AUTH		(-4)
 #define XID_SETWATCHES		(-8)
 
 #define ZUNIMPLEMENTED		(-6)
@@ -87,6 +86,7 @@ frontend_request_free(struct req *r)
 	if (r == NULL)
 		return;
 	free(r->payload);
+	free(r->auth);
 	jute_writer_free(&r->reply);
 	free(r);
 }
@@ -104,19 +104,15 @@ record_latency(struct frontend *f, uint64_t start)
 	f->lat_count++;
 }
 
-/* whoAmI: the identities of this connection (ip only, until auth). */
+/* sm_read with the ACL checks of the connection's identities. */
 static void
-who_am_i(struct conn *c, struct jute_writer *w)
+read_as(struct frontend *f, struct conn *c, int32_t op, const uint8_t *p,
+    size_t n, struct sm_result *res)
 {
-	char ip[64];
-	char *colon;
+	struct acl_ids ids;
 
-	snprintf(ip, sizeof(ip), "%s", c->peer);
-	if ((colon = strrchr(ip, ':')) != NULL)
-		*colon = '\0';
-	jute_put_int(w, 1);
-	jute_put_string(w, "ip");
-	jute_put_string(w, ip);
+	frontend_auth_ids(f, c, &ids);
+	sm_read_auth(f->sm, c->session, ids.enc, ids.len, op, p, n, res);
 }
 
 /* Answer a read-type request from the tree, now. */
@@ -139,7 +135,7 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 		frontend_conn_reply(f, c, XID_SETWATCHES, zxid, 0, NULL);
 		return;
 	case OP_WHOAMI:
-		who_am_i(c, &res->reply);
+		frontend_auth_whoami(f, c, &res->reply);
 		frontend_conn_reply(f, c, xid, zxid, 0, &res->reply);
 		return;
 	case OP_EXISTS:
@@ -149,7 +145,7 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 	case OP_GETCHILDREN2:
 	case OP_GETEPHEMERALS:
 	case OP_GETALLCHILDRENNUMBER:
-		sm_read(f->sm, c->session, op, p, n, res);
+		read_as(f, c, op, p, n, res);
 		if (res->watch != SM_WATCH_NONE && res->watch_path != NULL)
 			frontend_watch_add(f, c, res->watch, res->watch_path);
 		frontend_conn_reply(f, c, xid, zxid, res->err, &res->reply);
@@ -194,20 +190,15 @@ new_req(int32_t xid, int32_t op, const uint8_t *p, size_t n)
 	return r;
 }
 
-/* The client authenticates: accepted and recorded; ACLs come later. */
+/* A write carries the ids of the moment it came (Request.authInfo). */
 static void
-set_auth(struct frontend *f, struct conn *c, const uint8_t *p, size_t n)
+snapshot_ids(struct frontend *f, struct conn *c, struct req *r)
 {
-	struct jute_reader rd;
-	struct zk_auth_packet a;
+	struct acl_ids ids;
 
-	jute_reader_init(&rd, p, n);
-	if (jute_get_auth_packet(&rd, &a) < 0) {
-		frontend_conn_close(f, c, "malformed auth packet");
-		return;
-	}
-	frontend_conn_reply(f, c, XID_AUTH, (int64_t)sm_last_zxid(f->sm), 0,
-	    NULL);
+	frontend_auth_ids(f, c, &ids);
+	r->auth = xmemdup(ids.enc, ids.len);
+	r->auth_len = ids.len;
 }
 
 void
@@ -229,8 +220,13 @@ frontend_request_packet(struct frontend *f, struct conn *c,
 	}
 	p += rd.off;
 	n -= rd.off;
+	/* as ZooKeeper's processPacket: auth is handled on arrival */
 	if (h.type == OP_SETAUTH) {
-		set_auth(f, c, p, n);
+		frontend_auth_packet(f, c, p, n);
+		return;
+	}
+	if (h.type == OP_SASL) {
+		frontend_sasl_packet(f, c, h.xid, p, n);
 		return;
 	}
 	if (!is_write(h.type) && c->head == NULL) {
@@ -244,6 +240,7 @@ frontend_request_packet(struct frontend *f, struct conn *c,
 	r->session = c->session;
 	if (is_write(h.type)) {
 		r->state = REQ_WAITING;
+		snapshot_ids(f, c, r);
 		r->seq = f->seq_base + ++f->seq_next;
 		u64map_put(f->pending, r->seq, r);
 		enqueue(c, r);

@@ -294,7 +294,13 @@ replicator_leader_store(struct replicator *r, struct msg *m)
 		    m->has_payload);
 		break;
 	case MsgType_STORE_LOG_END:
-		if (m->env.err == -2) {
+		if (m->env.err == -2 &&
+		    !replicator_sync_trunc_ok(m->env.zxid, l->last_zxid)) {
+			log_info("sync sid=%u: cannot TRUNC from zxid=0x%"
+			    PRIx64 " to 0x%" PRIx64 " across epochs",
+			    l->sid, l->last_zxid, m->env.zxid);
+			request_snap(r, l);
+		} else if (m->env.err == -2) {
 			log_info("sync sid=%u: TRUNC to zxid=0x%" PRIx64
 			    " then DIFF", l->sid, m->env.zxid);
 			send_simple(r, l, PeerType_TRUNC, m->env.zxid, 0);

@@ -23,6 +23,17 @@ replicator_sync_choose(uint64_t peer_last, uint64_t our_last,
 	return SYNC_DIFF;
 }
 
+/*
+ * A learner holding entries we never logged is truncated to our last entry
+ * below them, unless that crosses an epoch boundary: then ZooKeeper
+ * (LearnerHandler.queueCommittedProposals) sends a snapshot, and so do we.
+ */
+int
+replicator_sync_trunc_ok(uint64_t trunc_to, uint64_t peer_last)
+{
+	return zxid_epoch(trunc_to) == zxid_epoch(peer_last);
+}
+
 static int
 desc(const void *a, const void *b)
 {

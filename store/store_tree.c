@@ -57,7 +57,8 @@ apply_one(void *arg, uint64_t zxid, const struct store_rec *r)
 	struct apply_ctx *a = arg;
 	struct store *s = a->s;
 	struct sm_cmd cmd = { zxid, r->env.time, r->env.session, r->env.cxid,
-	    r->env.opcode, r->payload, r->len };
+	    r->env.opcode, r->payload, r->len, r->env.auth.bytes,
+	    r->env.auth.size };
 
 	if (r->env.zxid != zxid) {
 		s->db->poisoned = 1;

@@ -7,10 +7,9 @@
 - SNAP: a follower that missed more writes than the leader's committed-log
   window gets a snapshot.  ZooKeeper: the window is set small with
   -Dzookeeper.commitLogCount (and on-disk txnlog sync disabled with
-  -Dzookeeper.snapshotSizeFactor=-1).  corral: the window is 100000 entries
-  and not configurable yet; the test runs when CLUSTER_SNAP_WINDOW=<n> is
-  set (written to zoo.cfg as commitLogCount=<n>, the key asked for) or
-  CLUSTER_SNAP_WRITES=<n> exceeds the built-in window; otherwise it skips.
+  -Dzookeeper.snapshotSizeFactor=-1).  corral: the window is the store's
+  corral.logRetain (default 100000), set to CLUSTER_SNAP_WINDOW (default
+  200) in zoo.cfg.
 - TRUNC: a former leader holding a proposal nobody else logged.  Both
   followers are SIGSTOPped, a create is sent to the leader, which logs it
   (the test waits until its bytes are in the leader's data dir) but cannot
@@ -34,8 +33,7 @@ from cluster import (LOG_PATTERNS, ClusterTestCase, is_zookeeper,  # noqa: E402
 
 DIFF_WRITES = int(os.environ.get("CLUSTER_DIFF_WRITES", "3000"))
 ZK_SNAP_WINDOW = 100
-CORRAL_WINDOW = 100000
-SNAP_WINDOW = os.environ.get("CLUSTER_SNAP_WINDOW")
+SNAP_WINDOW = int(os.environ.get("CLUSTER_SNAP_WINDOW", "200"))
 
 
 def snap_writes():
@@ -43,9 +41,7 @@ def snap_writes():
         return int(os.environ["CLUSTER_SNAP_WRITES"])
     if is_zookeeper():
         return ZK_SNAP_WINDOW * 5
-    if SNAP_WINDOW:
-        return int(SNAP_WINDOW) + max(500, int(SNAP_WINDOW) // 2)
-    return None
+    return SNAP_WINDOW + max(500, SNAP_WINDOW // 2)
 
 
 class SyncMixin:
@@ -122,17 +118,7 @@ class SyncSnapTest(SyncMixin, ClusterTestCase):
     nodes = 3
     jvm_flags = ("-Dzookeeper.commitLogCount=%d" % ZK_SNAP_WINDOW,
                  "-Dzookeeper.snapshotSizeFactor=-1")
-    extra_cfg = {"commitLogCount": SNAP_WINDOW} if SNAP_WINDOW else None
-
-    @classmethod
-    def setUpClass(cls):
-        if snap_writes() is None:
-            raise unittest.SkipTest(
-                "corral's committed-log window is %d entries and not "
-                "configurable: set CLUSTER_SNAP_WINDOW=<n> (zoo.cfg "
-                "commitLogCount, once corral reads it) or "
-                "CLUSTER_SNAP_WRITES>%d" % (CORRAL_WINDOW, CORRAL_WINDOW))
-        super().setUpClass()
+    extra_cfg = {"corral.logRetain": str(SNAP_WINDOW)}
 
     def test_snap(self):
         c = self.cluster

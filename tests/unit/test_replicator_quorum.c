@@ -39,6 +39,16 @@ test_sync_choose(void **state)
 }
 
 static void
+test_trunc_ok(void **state)
+{
+	(void)state;
+	assert_true(replicator_sync_trunc_ok(0x100000005, 0x100000009));
+	/* ZooKeeper: "Cannot send TRUNC ... across epochs": SNAP instead */
+	assert_false(replicator_sync_trunc_ok(0x100000005, 0x200000001));
+	assert_false(replicator_sync_trunc_ok(0, 0x100000001));
+}
+
+static void
 test_quorum_commit(void **state)
 {
 	static const struct {
@@ -84,6 +94,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_choose),
+		cmocka_unit_test(test_trunc_ok),
 		cmocka_unit_test(test_quorum_commit),
 		cmocka_unit_test(test_next_zxid),
 	};
