@@ -231,8 +231,9 @@ enum sync_mode {
  */
 enum sync_mode replicator_sync_choose(uint64_t peer_last, uint64_t our_last,
 	    uint64_t log_base);
-/* 1 if a TRUNC from peer_last to trunc_to stays within one epoch. */
-int	replicator_sync_trunc_ok(uint64_t trunc_to, uint64_t peer_last);
+/* 1 if a divergent peer may be truncated: our next entry after its last
+ * zxid is of the same epoch (else it gets a SNAP). */
+int	replicator_sync_trunc_ok(uint64_t our_next, uint64_t peer_last);
 /* The highest zxid durable on a quorum: acked[] of the n voters. */
 uint64_t replicator_quorum_commit(const uint64_t *acked, size_t n,
 	    size_t nvoters);

@@ -295,10 +295,10 @@ replicator_leader_store(struct replicator *r, struct msg *m)
 		break;
 	case MsgType_STORE_LOG_END:
 		if (m->env.err == -2 &&
-		    !replicator_sync_trunc_ok(m->env.zxid, l->last_zxid)) {
-			log_info("sync sid=%u: cannot TRUNC from zxid=0x%"
-			    PRIx64 " to 0x%" PRIx64 " across epochs",
-			    l->sid, l->last_zxid, m->env.zxid);
+		    !replicator_sync_trunc_ok(m->env.prev_zxid, l->last_zxid)) {
+			log_info("sync sid=%u: cannot TRUNC zxid=0x%" PRIx64
+			    ": our next entry 0x%" PRIx64 " is in another epoch",
+			    l->sid, l->last_zxid, m->env.prev_zxid);
 			request_snap(r, l);
 		} else if (m->env.err == -2) {
 			log_info("sync sid=%u: TRUNC to zxid=0x%" PRIx64

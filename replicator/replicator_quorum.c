@@ -25,13 +25,14 @@ replicator_sync_choose(uint64_t peer_last, uint64_t our_last,
 
 /*
  * A learner holding entries we never logged is truncated to our last entry
- * below them, unless that crosses an epoch boundary: then ZooKeeper
- * (LearnerHandler.queueCommittedProposals) sends a snapshot, and so do we.
+ * below them, unless our next entry after its last is from another epoch:
+ * then ZooKeeper (LearnerHandler.queueCommittedProposals, "Cannot send
+ * TRUNC ... different epoch") sends a snapshot, and so do we.
  */
 int
-replicator_sync_trunc_ok(uint64_t trunc_to, uint64_t peer_last)
+replicator_sync_trunc_ok(uint64_t our_next, uint64_t peer_last)
 {
-	return zxid_epoch(trunc_to) == zxid_epoch(peer_last);
+	return zxid_epoch(our_next) == zxid_epoch(peer_last);
 }
 
 static int

@@ -189,6 +189,8 @@ int	store_log_trunc(struct store *, uint64_t zxid);
 /* 1 if zxid is a durable log entry. */
 int	store_log_has(struct store *, uint64_t zxid);
 /* The largest durable log entry below zxid, log_base if none. */
+/* The first logged zxid above zxid, 0 if none. */
+uint64_t store_log_next(struct store *, uint64_t);
 uint64_t store_log_prev(struct store *, uint64_t zxid);
 /* Bytes in the open batch (for bounding one group commit). */
 size_t	store_log_batch_bytes(const struct store *);

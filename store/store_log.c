@@ -264,6 +264,28 @@ store_log_prev(struct store *s, uint64_t zxid)
 	return prev > s->log_base ? prev : s->log_base;
 }
 
+uint64_t
+store_log_next(struct store *s, uint64_t zxid)
+{
+	rocksdb_iterator_t *it = store_db_iter(s->db, STORE_CF_LOG);
+	uint8_t key[8];
+	uint64_t next = 0;
+	const char *k;
+	size_t klen;
+
+	store_db_be64_put(key, zxid + 1);
+	rocksdb_iter_seek(it, (const char *)key, sizeof(key));
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen != 8)
+			fatalx("corrupt log key of %zu bytes", klen);
+		next = store_db_be64_get((const uint8_t *)k);
+	}
+	store_db_iter_check(s->db, it, "read log");
+	rocksdb_iter_destroy(it);
+	return next;
+}
+
 int
 store_log_has(struct store *s, uint64_t zxid)
 {

@@ -142,7 +142,7 @@ log_entry_cb(void *arg, uint64_t zxid, const struct store_rec *r)
  * fill gaps with it: entries after a from below log_base were trimmed or
  * replaced by a snapshot (err -1); a from above log_base that we never
  * logged is a divergent learner's entry (err -2, zxid = where it must
- * truncate to).
+ * truncate to, prev_zxid = our first entry above it).
  */
 void
 store_snap_send_log(struct store *s, const struct msg *m)
@@ -159,6 +159,8 @@ store_snap_send_log(struct store *s, const struct msg *m)
 		env.err = -1;
 	} else if (from > s->log_base && !store_log_has(s, from)) {
 		env.zxid = store_log_prev(s, from);
+		/* the leader checks both for ZooKeeper's no-TRUNC-across-epochs */
+		env.prev_zxid = store_log_next(s, from);
 		env.err = -2;
 	} else {
 		if (to > s->durable)

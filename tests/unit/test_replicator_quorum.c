@@ -42,10 +42,10 @@ static void
 test_trunc_ok(void **state)
 {
 	(void)state;
-	assert_true(replicator_sync_trunc_ok(0x100000005, 0x100000009));
-	/* ZooKeeper: "Cannot send TRUNC ... across epochs": SNAP instead */
-	assert_false(replicator_sync_trunc_ok(0x100000005, 0x200000001));
-	assert_false(replicator_sync_trunc_ok(0, 0x100000001));
+	/* the peer's 0x100000009 diverged; our next entry is 0x10000000a */
+	assert_true(replicator_sync_trunc_ok(0x10000000a, 0x100000009));
+	/* ZooKeeper: "Cannot send TRUNC ... different epoch": SNAP instead */
+	assert_false(replicator_sync_trunc_ok(0x200000001, 0x100000009));
 }
 
 static void
