@@ -19,24 +19,33 @@ msg_env(MsgType type)
 }
 
 int
+msg_send_frames(void *sock, const uint8_t *ident, size_t ident_len,
+    const void *hdr, size_t hlen, const void *payload, size_t len)
+{
+	int more = payload != NULL ? ZMQ_SNDMORE : 0;
+
+	if (ident != NULL &&
+	    zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return -1;
+	if (zmq_send(sock, hdr, hlen, more | ZMQ_DONTWAIT) < 0)
+		return -1;
+	if (payload != NULL && zmq_send(sock, payload, len, ZMQ_DONTWAIT) < 0)
+		return -1;
+	return 0;
+}
+
+int
 msg_send(void *sock, const uint8_t *ident, size_t ident_len,
     const Envelope *env, const void *payload, size_t len)
 {
 	uint8_t buf[Envelope_size];
 	pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
-	int more = payload != NULL ? ZMQ_SNDMORE : 0;
 
 	if (!pb_encode(&os, Envelope_fields, env))
 		fatalx("encode %s: %s", msg_type_name(env->type),
 		    PB_GET_ERROR(&os));
-	if (ident != NULL &&
-	    zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-		return -1;
-	if (zmq_send(sock, buf, os.bytes_written, more | ZMQ_DONTWAIT) < 0)
-		return -1;
-	if (payload != NULL && zmq_send(sock, payload, len, ZMQ_DONTWAIT) < 0)
-		return -1;
-	return 0;
+	return msg_send_frames(sock, ident, ident_len, buf, os.bytes_written,
+	    payload, len);
 }
 
 /* Discard the rest of a multipart message. */

@@ -33,6 +33,9 @@ struct msg {
  */
 int	msg_send(void *sock, const uint8_t *ident, size_t ident_len,
 	    const Envelope *env, const void *payload, size_t len);
+/* The framing under msg_send for any encoded header (peer messages). */
+int	msg_send_frames(void *sock, const uint8_t *ident, size_t ident_len,
+	    const void *hdr, size_t hlen, const void *payload, size_t len);
 /*
  * Receive one message without blocking. router: expect an identity frame.
  * Returns 0, or -1 with errno EAGAIN when none is pending. A message that

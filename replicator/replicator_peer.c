@@ -179,20 +179,13 @@ replicator_peer_send(void *sock, const uint8_t *ident, size_t ilen,
 {
 	uint8_t buf[PeerHeader_size];
 	pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
-	int more = payload != NULL ? ZMQ_SNDMORE : 0;
 
 	if (sock == NULL)
 		return -1;
 	if (!pb_encode(&os, PeerHeader_fields, h))
 		fatalx("encode peer %s", replicator_peer_type_name(h->type));
-	if (ident != NULL &&
-	    zmq_send(sock, ident, ilen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-		return -1;
-	if (zmq_send(sock, buf, os.bytes_written, more | ZMQ_DONTWAIT) < 0)
-		return -1;
-	if (payload != NULL && zmq_send(sock, payload, len, ZMQ_DONTWAIT) < 0)
-		return -1;
-	return 0;
+	return msg_send_frames(sock, ident, ilen, buf, os.bytes_written,
+	    payload, len);
 }
 
 int
