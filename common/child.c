@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/msg.h"
+#include "common/signals.h"
 #include "common/xmalloc.h"
 
 static void
@@ -83,19 +84,9 @@ on_supervisor(struct loop *l, void *arg)
 static int
 setup_signals(void)
 {
-	sigset_t set;
-	int fd;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		fatal("sigprocmask");
-	signal(SIGPIPE, SIG_IGN);
-	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		fatal("signalfd");
-	return fd;
+	return signals_open(sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
 static void

@@ -26,25 +26,15 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/msg.h"
+#include "common/signals.h"
 
 /* Block the signals we read from a signalfd; returns the fd. */
 static int
 setup_signals(void)
 {
-	sigset_t set;
-	int fd;
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		fatal("sigprocmask");
-	signal(SIGPIPE, SIG_IGN);
-	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		fatal("signalfd");
-	return fd;
+	return signals_open(sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
 /* Children live next to us (build/bin, /usr/bin) unless CORRAL_BINDIR. */
