@@ -372,6 +372,7 @@ frontend_conn_close(struct frontend *f, struct conn *c, const char *why)
 	if (c->session != 0 && u64map_get(f->sessions, c->session) == c)
 		u64map_del(f->sessions, c->session);
 	frontend_watch_conn_gone(f, c);
+	frontend_sasl_conn_gone(c);
 	for (r = c->head; r != NULL; r = next) {
 		next = r->next;
 		if (r->state == REQ_WAITING)

@@ -309,7 +309,12 @@ class Server:
                                    "zookeeper)" % exe)
             return [exe, "--config", self.cfg_path]
         java = shutil.which("java") or "/usr/bin/java"
-        return [java, "-Xmx512m", "-Djava.net.preferIPv4Stack=true",
+        # a JVM property for ZooKeeper, a zoo.cfg key for corral
+        jaas = self.extra_cfg.get("java.security.auth.login.config")
+        props = ["-Djava.security.auth.login.config=%s" % jaas] if jaas \
+            else []
+        return [java, "-Xmx512m", "-Djava.net.preferIPv4Stack=true"] + \
+            props + [
                 "-Dzookeeper.admin.enableServer=false",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
