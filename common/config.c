@@ -424,7 +424,12 @@ parse_server(const char *v, struct config_server *sv, char *addr,
 	return parse_client(semi + 1, sv, addr, addrlen);
 }
 
-/* One server.N line: id 1..255, unique, and a valid spec. */
+/*
+ * One server.N line: id 1..254, unique, and a valid spec. A session id
+ * carries the server id in its top byte, and 255 there would read as a TTL
+ * node's owner (ZooKeeper refuses 255 with extended types for the same
+ * reason; corral always has them).
+ */
 static void
 add_server(struct parse *p, const char *key, const char *v)
 {
@@ -433,8 +438,8 @@ add_server(struct parse *p, const char *key, const char *v)
 	const char *why;
 	long long id;
 
-	if (parse_num(key + 7, &id) < 0 || id < 1 || id > 255) {
-		perr(p, key, "bad server id (1..255)");
+	if (parse_num(key + 7, &id) < 0 || id < 1 || id > 254) {
+		perr(p, key, "bad server id (1..254)");
 		return;
 	}
 	for (int i = 0; i < c->nservers; i++)
@@ -602,8 +607,8 @@ read_myid(struct parse *p)
 	buf[n] = '\0';
 	while (n > 0 && isspace((unsigned char)buf[n - 1]))
 		buf[--n] = '\0';
-	if (parse_num(buf, &id) < 0 || id < 1 || id > 255) {
-		perr(p, "myid", "%s: '%s' is not a server id (1..255)", path,
+	if (parse_num(buf, &id) < 0 || id < 1 || id > 254) {
+		perr(p, "myid", "%s: '%s' is not a server id (1..254)", path,
 		    buf);
 		return;
 	}

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/acl.h"
 #include "common/jute.h"
@@ -80,15 +81,29 @@ struct conn {
 	uint64_t	 received, sent;
 	uint64_t	 last_zxid;
 	struct watch_reg *watches;	/* this connection's registrations */
+	uint64_t	 watch_mark;	/* last trigger that notified it */
+	int		 data_watcher;	/* has watched data: wchs counts it */
+	/* cons statistics, as ZooKeeper's ServerCnxn keeps them */
+	uint64_t	 est_ms;	/* wall clock at accept */
+	int32_t		 last_cxid;	/* xid of the last reply, -1: none */
+	int32_t		 last_op;	/* opcode last answered, 0: none */
+	uint64_t	 last_resp_ms;	/* monotonic */
+	uint64_t	 lat_last_us, lat_min_us, lat_max_us, lat_sum_us,
+			 lat_count;
 	struct acl_ids	 auth;		/* identities, len 0 until first use */
 	void		*sasl;		/* SASL exchange in progress */
 };
 
 struct watch_reg {
-	struct watch_reg *next;
+	struct watch_reg *next, *prev;
 	int		 kind;		/* SM_WATCH_DATA / SM_WATCH_CHILD */
 	char		*path;
 };
+
+/* Watch modes (ZooKeeper's WatcherMode). */
+#define FRONTEND_WATCH_STANDARD		0	/* one-time */
+#define FRONTEND_WATCH_PERSISTENT	1
+#define FRONTEND_WATCH_RECURSIVE	2	/* persistent, whole subtree */
 
 /* A commit waiting for the gap before it to be filled. */
 struct pending_commit {
@@ -130,11 +145,14 @@ struct frontend {
 	struct conn	*dirty;
 	struct strmap	*data_watches;	/* path -> struct watch_list */
 	struct strmap	*child_watches;
+	size_t		 watch_recursive;	/* recursive entries, both tables */
+	uint64_t	 watch_gen;		/* trigger counter (dedup marks) */
 	struct sm_result res;
 	/* statistics for srvr/stat/mntr */
 	uint64_t	 packets_received, packets_sent;
 	uint64_t	 lat_min_us, lat_max_us, lat_sum_us, lat_count;
 	uint64_t	 start_ms;
+	uint64_t	 conn_rejected;	/* maxClientCnxns refusals (mntr) */
 };
 
 /* frontend.c */
@@ -191,6 +209,16 @@ void	frontend_watch_conn_gone(struct frontend *, struct conn *);
 void	frontend_watch_set(struct frontend *, struct conn *,
 	    const uint8_t *, size_t, int v2);
 size_t	frontend_watch_count(const struct frontend *);
+/* addWatch (106): ZOK, or ZMARSHALLINGERROR for a bad record or mode. */
+int32_t	frontend_watch_add_request(struct frontend *, struct conn *,
+	    const uint8_t *, size_t);
+/* checkWatches (17) / removeWatches (18): ZOK, ZNOWATCHER or
+ * ZMARSHALLINGERROR. */
+int32_t	frontend_watch_remove_request(struct frontend *, struct conn *,
+	    int32_t op, const uint8_t *, size_t);
+/* The 4lw wchs text (no final newline), and wchp/wchc listings. */
+void	frontend_watch_summary(const struct frontend *, FILE *);
+void	frontend_watch_dump(const struct frontend *, int by_path, FILE *);
 
 /* frontend_multiread.c: fills out; returns the reply header's err */
 int32_t	frontend_multiread(struct frontend *, struct conn *, const uint8_t *,

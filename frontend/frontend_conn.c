@@ -14,10 +14,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/loop.h"
 #include "common/map.h"
 #include "common/xmalloc.h"
 
@@ -87,6 +89,16 @@ too_many(struct frontend *f, const char *ip)
 	return ic.n >= max;
 }
 
+/* cons shows when a connection was made (est=), as epoch ms. */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void
 accept_all(struct frontend *f)
 {
@@ -108,9 +120,12 @@ accept_all(struct frontend *f)
 		}
 		inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
 		if (too_many(f, ip)) {
-			log_warnx("client=%s:%u: too many connections from %s "
-			    "- max is %d", ip, ntohs(sin.sin_port), ip,
+			/* as ZooKeeper: refused at accept, before any byte */
+			log_warnx("client=%s:%u: Too many connections from /%s "
+			    "- max is %d (maxClientCnxns), closing", ip,
+			    ntohs(sin.sin_port), ip,
 			    f->c->cfg.max_client_cnxns);
+			f->conn_rejected++;
 			close(fd);
 			continue;
 		}
@@ -119,6 +134,8 @@ accept_all(struct frontend *f)
 		c->id = ++f->next_conn_id;
 		c->fd = fd;
 		c->state = CONN_HANDSHAKE;
+		c->est_ms = wall_ms();
+		c->last_cxid = -1;
 		snprintf(c->peer, sizeof(c->peer), "%s:%u", ip,
 		    ntohs(sin.sin_port));
 		jute_writer_init(&c->out);
@@ -163,6 +180,11 @@ frontend_conn_reply(struct frontend *f, struct conn *c, int32_t xid,
 	if (body != NULL && body->len > 0)
 		jute_put_raw(&c->out, body->buf, body->len);
 	jute_patch_int(&c->out, start, (int32_t)(c->out.len - start - 4));
+	if (xid != -1) {	/* a response, not a notification: cons */
+		c->last_cxid = xid;
+		c->last_zxid = (uint64_t)zxid;
+		c->last_resp_ms = loop_now_ms();
+	}
 	c->sent++;
 	f->packets_sent++;
 	mark_dirty(f, c);

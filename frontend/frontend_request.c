@@ -31,6 +31,8 @@
 #define OP_MULTI		14
 #define OP_CREATE2		15
 #define OP_RECONFIG		16
+#define OP_CHECKWATCHES		17
+#define OP_REMOVEWATCHES	18
 #define OP_CREATE_CONTAINER	19
 #define OP_DELETE_CONTAINER	20
 #define OP_CREATE_TTL		21
@@ -41,6 +43,7 @@
 #define OP_GETEPHEMERALS	103
 #define OP_GETALLCHILDRENNUMBER	104
 #define OP_SETWATCHES2		105
+#define OP_ADDWATCH		106
 #define OP_WHOAMI		107
 #define OP_CLOSE		(-11)
 
@@ -91,8 +94,10 @@ frontend_request_free(struct req *r)
 	free(r);
 }
 
+/* Server and connection latency (srvr, mntr, cons). */
 static void
-record_latency(struct frontend *f, uint64_t start)
+record_latency(struct frontend *f, struct conn *c, int32_t op,
+    uint64_t start)
 {
 	uint64_t d = now_us() - start;
 
@@ -102,6 +107,14 @@ record_latency(struct frontend *f, uint64_t start)
 		f->lat_max_us = d;
 	f->lat_sum_us += d;
 	f->lat_count++;
+	if (c->lat_count == 0 || d < c->lat_min_us)
+		c->lat_min_us = d;
+	if (d > c->lat_max_us)
+		c->lat_max_us = d;
+	c->lat_sum_us += d;
+	c->lat_count++;
+	c->lat_last_us = d;
+	c->last_op = op;
 }
 
 /* sm_read with the ACL checks of the connection's identities. */
@@ -113,6 +126,23 @@ read_as(struct frontend *f, struct conn *c, int32_t op, const uint8_t *p,
 
 	frontend_auth_ids(f, c, &ids);
 	sm_read_auth(f->sm, c->session, ids.enc, ids.len, op, p, n, res);
+}
+
+/* addWatch answers an ErrorResponse (int 0); check/removeWatches no body. */
+static void
+watch_request(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
+    const uint8_t *p, size_t n)
+{
+	struct jute_writer *w = &f->res.reply;
+	int32_t err;
+
+	if (op == OP_ADDWATCH) {
+		err = frontend_watch_add_request(f, c, p, n);
+		if (err == 0)
+			jute_put_int(w, 0);
+	} else
+		err = frontend_watch_remove_request(f, c, op, p, n);
+	frontend_conn_reply(f, c, xid, (int64_t)sm_last_zxid(f->sm), err, w);
 }
 
 /* Answer a read-type request from the tree, now. */
@@ -133,6 +163,11 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 	case OP_SETWATCHES2:
 		frontend_watch_set(f, c, p, n, op == OP_SETWATCHES2);
 		frontend_conn_reply(f, c, XID_SETWATCHES, zxid, 0, NULL);
+		return;
+	case OP_ADDWATCH:
+	case OP_CHECKWATCHES:
+	case OP_REMOVEWATCHES:
+		watch_request(f, c, xid, op, p, n);
 		return;
 	case OP_WHOAMI:
 		frontend_auth_whoami(f, c, &res->reply);
@@ -233,7 +268,7 @@ frontend_request_packet(struct frontend *f, struct conn *c,
 		uint64_t t0 = now_us();
 
 		execute_read(f, c, h.xid, h.type, p, n);
-		record_latency(f, t0);
+		record_latency(f, c, h.type, t0);
 		return;
 	}
 	r = new_req(h.xid, h.type, p, n);
@@ -265,7 +300,7 @@ frontend_request_flush(struct frontend *f, struct conn *c)
 		else
 			frontend_conn_reply(f, c, r->xid, r->zxid, r->err,
 			    &r->reply);
-		record_latency(f, r->start_us);
+		record_latency(f, c, r->opcode, r->start_us);
 		c->head = r->next;
 		if (c->head == NULL)
 			c->tail = NULL;

@@ -39,6 +39,8 @@ send_connect_response(struct frontend *f, struct conn *c, int32_t timeout,
 	jute_patch_int(&w, 0, (int32_t)(w.len - 4));
 	frontend_conn_send(f, c, w.buf, w.len);
 	jute_writer_free(&w);
+	c->sent++;		/* a packet, as ZooKeeper counts it (cons) */
+	f->packets_sent++;
 }
 
 static int32_t
@@ -121,6 +123,11 @@ frontend_session_connect(struct frontend *f, struct conn *c,
 	}
 	c->has_read_only = req.has_read_only;
 	timeout = negotiate(&f->c->cfg, req.timeout);
+	if (timeout != req.timeout)
+		log_info("client=%s: session timeout %d ms clamped to %d ms "
+		    "(minSessionTimeout %d, maxSessionTimeout %d)", c->peer,
+		    req.timeout, timeout, f->c->cfg.min_session_timeout,
+		    f->c->cfg.max_session_timeout);
 	if (req.session_id == 0) {
 		new_session(f, c, timeout);
 		return;

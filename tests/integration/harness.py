@@ -293,6 +293,8 @@ class Server:
         ]
         if self.target == "zookeeper":
             cfg.append(("admin.enableServer", "false"))
+        # extra_cfg replaces a default (duplicate keys are an error)
+        cfg = [(k, v) for k, v in cfg if k not in self.extra_cfg]
         for k, v in self.extra_cfg.items():
             cfg.append((k, v))
         with open(self.cfg_path, "w") as f:
