@@ -76,6 +76,16 @@ put_double(FILE *out, double v)
 	fputs(buf, out);
 }
 
+/*
+ * ZooKeeper's DataTree keys the root twice ("" and "/"), and its node
+ * count (srvr, mntr) is that map's size: one more than the nodes.
+ */
+static size_t
+znode_count(const struct frontend *f)
+{
+	return sm_node_count(f->sm) + 1;
+}
+
 static double
 avg_ms(uint64_t sum_us, uint64_t count)
 {
@@ -178,7 +188,7 @@ server_stats(struct frontend *f, struct conn *c, FILE *out, int clients)
 	    frontend_conn_count(f), u64map_count(f->pending));
 	fprintf(out, "Zxid: 0x%" PRIx64 "\n", sm_last_zxid(f->sm));
 	fprintf(out, "Mode: %s\nNode count: %zu\n", frontend_4lw_mode(f),
-	    sm_node_count(f->sm));
+	    znode_count(f));
 	/* the leader's proposal sizes live in the replicator: none here */
 	if (f->mode == 3)
 		fputs("Proposal sizes last/min/max: -1/-1/-1\n", out);
@@ -228,7 +238,7 @@ mntr(struct frontend *f, struct conn *c, FILE *out)
 	put_double(out, avg_ms(f->lat_sum_us, f->lat_count));
 	fprintf(out, "\nzk_outstanding_requests\t%zu\n",
 	    u64map_count(f->pending));
-	fprintf(out, "zk_znode_count\t%zu\n", sm_node_count(f->sm));
+	fprintf(out, "zk_znode_count\t%zu\n", znode_count(f));
 	fprintf(out, "zk_global_sessions\t%zu\n", sm_session_count(f->sm));
 	fprintf(out, "zk_packets_sent\t%" PRIu64 "\n", f->packets_sent);
 	fprintf(out, "zk_packets_received\t%" PRIu64 "\n",
@@ -642,6 +652,8 @@ frontend_4lw(struct frontend *f, struct conn *c)
 	w[4] = '\0';
 	if ((k = lookup(w)) == NULL)
 		return 0;	/* a length prefix, as ZooKeeper reads it */
+	c->received++;		/* ZooKeeper counts the word as a packet */
+	f->packets_received++;
 	if ((out = open_memstream(&text, &len)) == NULL)
 		fatal("open_memstream");
 	if (strcmp(w, "srvr") != 0 && !config_4lw_allowed(&f->c->cfg, w))

@@ -92,7 +92,7 @@ class FourLetterTest(harness.ServerTestCase):
             r"lresp=%s,llat=%s,minlat=%s,avglat=%s,maxlat=%s\)$")
             % (port, r.session_id, N, HEX, N, N, N, N, N))
         # the asking connection itself, no session yet
-        self.assertRegex(out, r"(?m)^ %s\[0\]\(queued=0,recved=\d+,"
+        self.assertRegex(out, r"(?m)^ %s\[0\]\(queued=0,recved=1,"
                          r"sent=0\)$" % PEER)
 
     def test_crst_resets_connection_stats(self):
@@ -134,6 +134,12 @@ class FourLetterTest(harness.ServerTestCase):
         self.assertGreaterEqual(int(kv["zk_global_sessions"]), 1)
         self.assertGreaterEqual(int(kv["zk_approximate_data_size"]), 5)
         self.assertGreater(int(kv["zk_open_file_descriptor_count"]), 0)
+        # ZooKeeper counts the root twice ("" and "/" in DataTree.nodes)
+        def walk(p):
+            return 1 + sum(walk(p.rstrip("/") + "/" + k)
+                           for k in c.get_children(p))
+        self.assertEqual(int(kv["zk_znode_count"]), walk("/") + 1)
+        self.assertIn("Node count: %d\n" % (walk("/") + 1), self.lw("srvr"))
 
     def test_envi(self):
         out = self.lw("envi")
