@@ -221,6 +221,17 @@ open_fds(void)
 	return n > 0 ? n - 1 : 0;	/* not the one opendir holds */
 }
 
+/* Voting members of the ensemble (the leader's zk_quorum_size). */
+static int
+quorum_size(const struct config *cfg)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->nservers; i++)
+		n += cfg->servers[i].type == CONFIG_PARTICIPANT;
+	return n;
+}
+
 /* The subset of ZooKeeper 3.8's mntr keys that corral has, in its order. */
 static void
 mntr(struct frontend *f, struct conn *c, FILE *out)
@@ -231,6 +242,9 @@ mntr(struct frontend *f, struct conn *c, FILE *out)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	fprintf(out, "zk_version\t%s\n", version());
 	fprintf(out, "zk_server_state\t%s\n", frontend_4lw_mode(f));
+	if (f->mode == 2 || f->mode == 3)	/* ZAB phase: we serve */
+		fprintf(out, "zk_peer_state\t%s - broadcast\n",
+		    f->mode == 3 ? "leading" : "following");
 	fprintf(out, "zk_ephemerals_count\t%zu\n", sm_ephemeral_count(f->sm));
 	fprintf(out, "zk_num_alive_connections\t%zu\n",
 	    frontend_conn_count(f));
@@ -254,6 +268,8 @@ mntr(struct frontend *f, struct conn *c, FILE *out)
 	fprintf(out, "zk_uptime\t%" PRIu64 "\n", loop_now_ms() - f->start_ms);
 	fprintf(out, "zk_max_latency\t%" PRIu64 "\n", f->lat_max_us / 1000);
 	fprintf(out, "zk_connection_rejected\t%" PRIu64 "\n", f->conn_rejected);
+	if (f->mode == 3)
+		fprintf(out, "zk_quorum_size\t%d\n", quorum_size(&f->c->cfg));
 }
 
 static void
@@ -369,7 +385,7 @@ conf(struct frontend *f, struct conn *c, FILE *out)
 			fprintf(out, ";0.0.0.0:%u", s->client_port);
 		fputs("\n", out);
 	}
-	fputs("version=0\n", out);
+	fputs("version=0", out);	/* QuorumVerifier.toString: no newline */
 }
 
 static void
