@@ -53,8 +53,10 @@ frontend_multiread(struct frontend *f, struct conn *c, const uint8_t *p,
 	struct zk_multi_header h;
 	struct jute_writer req;
 	struct sm_result res;
+	struct acl_ids ids;
 	int32_t err = 0;
 
+	frontend_auth_ids(f, c, &ids);
 	jute_reader_init(&rd, p, n);
 	jute_writer_init(&req);
 	sm_result_init(&res);
@@ -72,7 +74,9 @@ frontend_multiread(struct frontend *f, struct conn *c, const uint8_t *p,
 			break;
 		}
 		sm_result_reset(&res);
-		sm_read(f->sm, c->session, h.type, req.buf, req.len, &res);
+		/* each op is checked like its stand-alone read */
+		sm_read_auth(f->sm, c->session, ids.enc, ids.len, h.type,
+		    req.buf, req.len, &res);
 		put_result(out, h.type, &res);
 	}
 	if (err == 0) {

@@ -13,6 +13,7 @@ OP_MULTIREAD = 22
 OP_GETDATA = 4
 OP_GETCHILDREN = 8
 ZNONODE = -101
+ZNOAUTH = -102
 
 
 def multiread(xid, ops):
@@ -68,6 +69,25 @@ class MultiReadTest(harness.ServerTestCase):
             ("error", ZNONODE),
             ("children", []),
         ])
+
+
+    def test_acl_checked_per_op(self):
+        from kazoo.security import make_digest_acl
+        c = self.client()
+        base = "/mra_%d" % os.getpid()
+        c.create(base, b"open")
+        c.create(base + "/secret", b"s",
+                 acl=[make_digest_acl("u", "p", all=True)])
+        raw = RawClient(self.server.port)
+        self.addCleanup(raw.close)
+        raw.handshake()
+        xid, zxid, err, body = raw.request(multiread(1, [
+            (OP_GETDATA, base + "/secret"),
+            (OP_GETDATA, base),
+        ]))
+        self.assertEqual(err, 0)
+        self.assertEqual(parse(body), [("error", ZNOAUTH),
+                                       ("data", b"open", 0)])
 
 
 if __name__ == "__main__":
