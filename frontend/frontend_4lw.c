@@ -35,7 +35,7 @@
 
 struct word {
 	const char	*name;
-	int		 needs_server;	/* answers NOT_SERVING without one */
+	int		 needs_server;	/* else NOT_SERVING */
 	void		(*fn)(struct frontend *, struct conn *, FILE *);
 };
 
@@ -385,7 +385,7 @@ conf(struct frontend *f, struct conn *c, FILE *out)
 			fprintf(out, ";0.0.0.0:%u", s->client_port);
 		fputs("\n", out);
 	}
-	fputs("version=0", out);	/* QuorumVerifier.toString: no newline */
+	fputs("version=0", out);	/* no newline, as QuorumVerifier */
 }
 
 static void
@@ -668,7 +668,7 @@ frontend_4lw(struct frontend *f, struct conn *c)
 	w[4] = '\0';
 	if ((k = lookup(w)) == NULL)
 		return 0;	/* a length prefix, as ZooKeeper reads it */
-	c->received++;		/* ZooKeeper counts the word as a packet */
+	c->received++;		/* a packet, as ZooKeeper counts it */
 	f->packets_received++;
 	if ((out = open_memstream(&text, &len)) == NULL)
 		fatal("open_memstream");

@@ -54,7 +54,7 @@
 struct watch_entry {
 	struct conn	 *conn;
 	int		  mode;		/* FRONTEND_WATCH_* */
-	struct watch_reg *reg;		/* the connection's record of it */
+	struct watch_reg *reg;		/* the connection's record */
 };
 
 struct watch_list {
@@ -306,7 +306,7 @@ frontend_watch_add_request(struct frontend *f, struct conn *c,
 	int32_t mode;
 	char *path = get_path_int(p, n, &mode);
 
-	/* WatcherMode.fromZooDef throws on anything else: a marshalling error */
+	/* WatcherMode.fromZooDef throws on others: a marshalling error */
 	if (path == NULL || (mode != 0 && mode != 1)) {
 		log_debug("client=%s: malformed addWatch", c->peer);
 		free(path);

@@ -69,14 +69,16 @@ static const struct watch_case cases[] = {
 		{ 'c', 0, SM_CH_DELETED, "/a", 0 } }, "0:4:/a;0:2:/a;" },
 	{ "persistent fires every time, survives delete", {
 		{ 'p', 0, 0, "/a", 0 }, { 'c', 0, SM_CH_CREATED, "/a", 0 },
-		{ 'c', 0, SM_CH_DATA, "/a", 0 }, { 'c', 0, SM_CH_CHILD, "/a", 0 },
+		{ 'c', 0, SM_CH_DATA, "/a", 0 },
+		{ 'c', 0, SM_CH_CHILD, "/a", 0 },
 		{ 'c', 0, SM_CH_DELETED, "/a", 0 },
 		{ 'c', 0, SM_CH_CREATED, "/a", 0 },
 		{ 'c', 0, SM_CH_DATA, "/a/b", 0 } },
 	    "0:1:/a;0:3:/a;0:4:/a;0:2:/a;0:1:/a;" },
 	{ "recursive: subtree, no child events, not a sibling", {
 		{ 'r', 0, 0, "/a", 0 }, { 'c', 0, SM_CH_CREATED, "/a/b", 0 },
-		{ 'c', 0, SM_CH_CHILD, "/a", 0 }, { 'c', 0, SM_CH_DATA, "/ab", 0 },
+		{ 'c', 0, SM_CH_CHILD, "/a", 0 },
+		{ 'c', 0, SM_CH_DATA, "/ab", 0 },
 		{ 'c', 0, SM_CH_DATA, "/a", 0 },
 		{ 'c', 0, SM_CH_DELETED, "/a/b/c", 0 } },
 	    "0:1:/a/b;0:3:/a;0:2:/a/b/c;" },
@@ -94,24 +96,28 @@ static const struct watch_case cases[] = {
 		{ 'c', 0, SM_CH_DATA, "/a/b", 0 } }, "0:3:/a/b;0:3:/a/b;" },
 	{ "a one-time watch makes the data side of a persistent one-time", {
 		{ 'p', 0, 0, "/a", 0 }, { 'd', 0, 0, "/a", 0 },
-		{ 'c', 0, SM_CH_DATA, "/a", 0 }, { 'c', 0, SM_CH_DATA, "/a", 0 },
+		{ 'c', 0, SM_CH_DATA, "/a", 0 },
+		{ 'c', 0, SM_CH_DATA, "/a", 0 },
 		{ 'c', 0, SM_CH_CHILD, "/a", 0 } }, "0:3:/a;0:4:/a;" },
 	{ "removeWatches: per side, then none", {
 		{ 'p', 0, 0, "/a", 0 }, { 'x', 0, WATCHER_DATA, "/a", 0 },
 		{ 'x', 0, WATCHER_DATA, "/a", ZNOWATCHER },
-		{ 'c', 0, SM_CH_DATA, "/a", 0 }, { 'c', 0, SM_CH_CHILD, "/a", 0 },
+		{ 'c', 0, SM_CH_DATA, "/a", 0 },
+		{ 'c', 0, SM_CH_CHILD, "/a", 0 },
 		{ 'x', 0, WATCHER_ANY, "/a", 0 },
 		{ 'x', 0, WATCHER_ANY, "/a", ZNOWATCHER },
 		{ 'x', 0, 4, "/a", ZMARSHALLINGERROR },
 		{ 'c', 0, SM_CH_CHILD, "/a", 0 } }, "0:4:/a;" },
 	{ "removeWatches removes only the caller's", {
-		{ 'd', 1, 0, "/a", 0 }, { 'x', 0, WATCHER_ANY, "/a", ZNOWATCHER },
+		{ 'd', 1, 0, "/a", 0 },
+		{ 'x', 0, WATCHER_ANY, "/a", ZNOWATCHER },
 		{ 'c', 0, SM_CH_DATA, "/a", 0 } }, "1:3:/a;" },
 	{ "checkWatches: any watcher on the exact path (3.8)", {
 		{ 'd', 1, 0, "/a", 0 }, { 'k', 0, WATCHER_DATA, "/a", 0 },
 		{ 'k', 0, WATCHER_ANY, "/a", 0 },
 		{ 'k', 0, WATCHER_CHILDREN, "/a", ZNOWATCHER },
-		{ 'r', 1, 0, "/b", 0 }, { 'k', 1, WATCHER_DATA, "/b/c", ZNOWATCHER },
+		{ 'r', 1, 0, "/b", 0 },
+		{ 'k', 1, WATCHER_DATA, "/b/c", ZNOWATCHER },
 		{ 'c', 0, SM_CH_DATA, "/a", 0 } }, "1:3:/a;" },
 	{ "a closed connection hears nothing", {
 		{ 'r', 0, 0, "/a", 0 }, { 'h', 0, 0, "/a/b", 0 },
@@ -138,8 +144,8 @@ request(struct frontend *f, struct conn *c, const struct step *s,
 		    OP_CHECKWATCHES : 18, w.buf, w.len);
 	jute_writer_free(&w);
 	if (got != s->want)
-		fail_msg("%s: %c %s: got %d, want %d", name, s->op, s->path, got,
-		    s->want);
+		fail_msg("%s: %c %s: got %d, want %d", name, s->op, s->path,
+		    got, s->want);
 }
 
 static void
@@ -189,13 +195,14 @@ test_rules(void **state)
 		for (size_t j = 0; j < 12 && wc->steps[j].op != 0; j++)
 			run_step(&f, conns, &wc->steps[j], wc->name);
 		if (strcmp(events, wc->want) != 0)
-			fail_msg("%s: got \"%s\", want \"%s\"", wc->name, events,
-			    wc->want);
+			fail_msg("%s: got \"%s\", want \"%s\"", wc->name,
+			    events, wc->want);
 		for (int k = 0; k < NCONNS; k++)
 			frontend_watch_conn_gone(&f, &conns[k]);
 		if (frontend_watch_count(&f) != 0 || f.watch_recursive != 0)
-			fail_msg("%s: %zu watches, %zu recursive left", wc->name,
-			    frontend_watch_count(&f), f.watch_recursive);
+			fail_msg("%s: %zu watches, %zu recursive left",
+			    wc->name, frontend_watch_count(&f),
+			    f.watch_recursive);
 		strmap_destroy(&f.data_watches);
 		strmap_destroy(&f.child_watches);
 	}
