@@ -83,7 +83,7 @@ static const struct row rows[] = {
 	    F(min_session_timeout) },
 	{ "peerType", K_PEER, "participant", 0, 0, F(peer_type) },
 	{ "quorumListenOnAllIPs", K_IGNORE, NULL, 0, 0, IGN },
-	{ "reconfigEnabled", K_IGNORE, NULL, 0, 0, IGN },
+	{ "reconfigEnabled", K_BOOL, "false", 0, 0, F(reconfig_enabled) },
 	/* ZooKeeper skips ACL checks only for the exact value "yes" */
 	{ "skipACL", K_STR, "no", 0, 0, F(skip_acl) },
 	{ "standaloneEnabled", K_BOOL, "true", 0, 0, F(standalone_enabled) },
@@ -870,4 +870,34 @@ int
 config_skip_acl(const struct config *c)
 {
 	return strcmp(c->skip_acl, "yes") == 0;
+}
+
+/* ZooKeeper's QuorumVerifier.toString(): what /zookeeper/config holds. */
+size_t
+config_membership(const struct config *c, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (config_standalone(c))
+		return 0;
+	for (int i = 0; i < c->nservers; i++) {
+		const struct config_server *s = &c->servers[i];
+		int n = snprintf(buf + off, len - off, "server.%u=%s:%u:%u:%s",
+		    s->id, s->host, s->quorum_port, s->election_port,
+		    s->type == CONFIG_OBSERVER ? "observer" : "participant");
+
+		if (n > 0 && (size_t)n < len - off)
+			off += (size_t)n;
+		if (s->client_port != 0) {
+			n = snprintf(buf + off, len - off, ";0.0.0.0:%u",
+			    s->client_port);
+			if (n > 0 && (size_t)n < len - off)
+				off += (size_t)n;
+		}
+		if (off + 1 < len)
+			buf[off++] = '\n';
+	}
+	off += (size_t)snprintf(buf + off, len - off, "version=0");
+	return off < len ? off : len - 1;
 }

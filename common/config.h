@@ -50,6 +50,7 @@ struct config {
 	int		container_check_ms;	/* znode.container.checkIntervalMs */
 	int		container_max_per_minute;	/* znode.container.maxPerMinute */
 	int		standalone_enabled;	/* standaloneEnabled, default 1 */
+	int		reconfig_enabled;	/* reconfigEnabled, default 0 */
 	/* security (ZooKeeper reads these as zookeeper.* system properties) */
 	char		super_digest[256];	/* "super:<digest>", "" = none */
 	char		skip_acl[16];		/* skipACL, "yes" skips checks */
@@ -80,6 +81,8 @@ int	config_standalone(const struct config *);
 int	config_4lw_allowed(const struct config *, const char *word);
 /* 1 if skipACL=yes: ACL checks are skipped (super for everyone). */
 int	config_skip_acl(const struct config *);
+/* The membership text ZooKeeper keeps in /zookeeper/config ("" alone). */
+size_t	config_membership(const struct config *, char *buf, size_t len);
 /* This node's server entry, NULL in standalone mode. */
 const struct config_server *config_self(const struct config *);
 

@@ -106,6 +106,21 @@ sm_new(void)
 }
 
 void
+sm_set_config(struct sm *sm, const char *text, size_t len, int64_t mtime,
+    int reconfig_enabled)
+{
+	struct sm_node *n = sm_tree_find(sm, "/zookeeper/config", 17);
+
+	sm->reconfig_enabled = reconfig_enabled;
+	if (n == NULL)
+		return;
+	sm_tree_set_data(sm, n, (const uint8_t *)text, (int32_t)len);
+	/* QuorumPeer writes it with setData version -1 at startup */
+	n->st.version = -1;
+	n->st.mtime = mtime;
+}
+
+void
 sm_destroy(struct sm **smp)
 {
 	if (smp == NULL || *smp == NULL)

@@ -134,6 +134,15 @@ size_t	sm_ephemeral_count(const struct sm *);
 void	sm_cleanup_candidates(const struct sm *, int64_t now_ms,
 	    void (*cb)(void *, const char *), void *arg);
 
+/*
+ * The ensemble membership shown in /zookeeper/config ("server.N=..." lines
+ * and "version=0", empty when standalone) and whether reconfig is enabled.
+ * Each node sets them from its own config, as ZooKeeper does: they are not
+ * replicated state.
+ */
+void	sm_set_config(struct sm *, const char *text, size_t len,
+	    int64_t mtime, int reconfig_enabled);
+
 /* --- persistence and snapshots (store, frontend load) --- */
 
 /* Encode the node at path (stat, data, acl, path); -1 if absent. */

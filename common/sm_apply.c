@@ -673,6 +673,10 @@ dispatch(struct op_ctx *c, struct jute_reader *r)
 		return op_sync(r, out);
 	case SM_OP_MULTI:
 		return op_multi(c, r);
+	case SM_OP_RECONFIG:
+		/* dynamic membership is not implemented (see README) */
+		return c->sm->reconfig_enabled ? SM_ZUNIMPLEMENTED :
+		    SM_ZRECONFIGDISABLED;
 	default:
 		return SM_ZUNIMPLEMENTED;
 	}

@@ -21,6 +21,7 @@ enum {
 	SM_ZRUNTIMEINCONSISTENCY = -2,
 	SM_ZMARSHALLINGERROR = -5,
 	SM_ZUNIMPLEMENTED = -6,
+	SM_ZRECONFIGDISABLED = -123,
 	SM_ZBADARGUMENTS = -8,
 	SM_ZNONODE = -101,
 	SM_ZNOAUTH = -102,
@@ -36,6 +37,7 @@ enum {
 	SM_OP_CREATE = 1, SM_OP_DELETE = 2, SM_OP_EXISTS = 3,
 	SM_OP_GETDATA = 4, SM_OP_SETDATA = 5, SM_OP_GETACL = 6,
 	SM_OP_SETACL = 7, SM_OP_GETCHILDREN = 8, SM_OP_SYNC = 9,
+	SM_OP_RECONFIG = 16,
 	SM_OP_GETCHILDREN2 = 12, SM_OP_CHECK = 13, SM_OP_MULTI = 14,
 	SM_OP_CREATE2 = 15, SM_OP_CREATECONTAINER = 19,
 	SM_OP_DELETECONTAINER = 20, SM_OP_CREATETTL = 21,
@@ -110,6 +112,7 @@ struct sm {
 	size_t		  abuckets, nacls;
 	struct sm_node	 *root;
 	uint64_t	  last_zxid;
+	int		  reconfig_enabled;
 	uint64_t	  data_size;
 	size_t		  neph;
 	struct sm_undo	 *undo;

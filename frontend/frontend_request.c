@@ -76,6 +76,7 @@ is_write(int32_t op)
 	case OP_CREATE2:
 	case OP_CREATE_CONTAINER:
 	case OP_CREATE_TTL:
+	case OP_RECONFIG:
 	case OP_CLOSE:
 		return 1;	/* deleteContainer is the leader's, not a client's */
 	default:

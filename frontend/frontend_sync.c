@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "common/child.h"
 #include "common/log.h"
@@ -235,6 +236,19 @@ load_chunk(struct frontend *f, struct msg *m)
 	}
 }
 
+/* /zookeeper/config shows this node's membership, as ZooKeeper's does. */
+static void
+set_membership(struct frontend *f)
+{
+	char text[CONFIG_MAX_SERVERS * 320];
+	size_t n = config_membership(&f->c->cfg, text, sizeof(text));
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	sm_set_config(f->sm, text, n, (int64_t)tv.tv_sec * 1000 +
+	    tv.tv_usec / 1000, f->c->cfg.reconfig_enabled);
+}
+
 static void
 snapshot_done(struct frontend *f, uint64_t zxid)
 {
@@ -248,6 +262,7 @@ snapshot_done(struct frontend *f, uint64_t zxid)
 	sm_destroy(&f->sm);
 	f->sm = f->loading;
 	f->loading = NULL;
+	set_membership(f);
 	f->snap_requested = 0;
 	f->live = 1;
 	log_info("tree loaded at zxid=0x%llx: %zu nodes, %zu sessions",
