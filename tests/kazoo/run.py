@@ -113,7 +113,7 @@ def _preexec_term():
 
 _tmp_root = None
 _live_clusters = []
-_cleaning = threading.Lock()
+_cleaning = threading.RLock()   # a signal may come during cleanup_all
 
 
 def tmp_root():
@@ -153,10 +153,8 @@ def stop_tree(proc, snap_fn, timeout=20.0):
                 r, _st = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 break  # not ours (reaped by its own parent)
-            if r != 0:
+            if r != 0 or not ch.proc_alive(pid):
                 break
-            if not ch.proc_alive(pid):
-                continue
             time.sleep(0.02)
 
 
@@ -185,12 +183,12 @@ def cleanup_all():
         _tmp_root = None
 
 
-def _on_signal(signum, frame):
+def _on_signal(signum, frame, status=None):
     say("signal %d: stopping servers, removing temp dirs" % signum)
     try:
         cleanup_all()
     finally:
-        os._exit(128 + signum)
+        os._exit(128 + signum if status is None else status)
 
 
 # ------------------------------------------------------------- corral
@@ -703,7 +701,11 @@ def main():
     def watchdog():
         time.sleep(a.max_time)
         say("run exceeded --max-time %.0fs; giving up" % a.max_time)
-        _on_signal(signal.SIGALRM, None)
+        say("stopping servers, removing temp dirs")
+        try:
+            cleanup_all()
+        finally:
+            os._exit(2)
     threading.Thread(target=watchdog, daemon=True).start()
 
     # harness inputs: what get_global_cluster() reads from the environment
