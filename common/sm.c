@@ -112,7 +112,8 @@ sm_set_config(struct sm *sm, const char *text, size_t len, int64_t mtime,
 	struct sm_node *n = sm_tree_find(sm, "/zookeeper/config", 17);
 
 	sm->reconfig_enabled = reconfig_enabled;
-	if (n == NULL)
+	/* standalone: ZooKeeper leaves the node as created (version 0) */
+	if (n == NULL || len == 0)
 		return;
 	sm_tree_set_data(sm, n, (const uint8_t *)text, (int32_t)len);
 	/* QuorumPeer writes it with setData version -1 at startup */

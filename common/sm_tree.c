@@ -182,7 +182,9 @@ sm_tree_stat(const struct sm_node *n, struct zk_stat *s)
 	s->cversion = (int32_t)((uint32_t)n->st.cversion * 2u -
 	    (uint32_t)n->nkids);
 	s->aversion = n->st.aversion;
-	s->ephemeral_owner = n->st.owner;
+	/* DataNode.getClientEphemeralOwner: containers and TTLs show 0 */
+	s->ephemeral_owner = sm_tree_is_session_owner(n->st.owner) ?
+	    n->st.owner : 0;
 	s->data_length = n->data_len > 0 ? n->data_len : 0;
 	s->num_children = (int32_t)n->nkids;
 	s->pzxid = n->st.pzxid;

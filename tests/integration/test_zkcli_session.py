@@ -108,23 +108,23 @@ STEPS = [
     ("cli whoami", 0),
 ]
 
-# Differences of corral from ZooKeeper, masked out of the full comparison,
-# each checked by its own expectedFailure test:
+# Lines that once differed, each with its own test:
 #   name: (step, regex of the lines concerned, reason)
-KNOWN = {
+CHECKS = {
     # /zookeeper/config in standalone: ZooKeeper's node has a zero stat
-    # (mtime the epoch, dataVersion 0, aclVersion -1); corral gives it the
-    # current time as mtime and dataVersion -1.
+    # (mtime the epoch, dataVersion 0, aclVersion -1).
     "config_stat": ("cli config -s", r"^(mtime|dataVersion) = ",
                     "stat of /zookeeper/config: mtime and dataVersion"),
     # ZooKeeper's Stat shows ephemeralOwner 0 for container and TTL nodes
-    # (DataTree.copyStat: getClientEphemeralOwner); corral shows the
-    # internal owner marker (0x8000000000000000 / 0xff00000000001388).
+    # (DataTree.copyStat: getClientEphemeralOwner), not the internal marker.
     "container_owner": ("cli get -s /cont", r"^ephemeralOwner = ",
                         "ephemeralOwner of a container node"),
     "ttl_owner": ("cli stat /ttl", r"^ephemeralOwner = ",
                   "ephemeralOwner of a TTL node"),
 }
+# The CHECKS names where corral still differs from ZooKeeper: masked out of
+# the full comparison, their tests are expectedFailure. Fixed ones leave.
+KNOWN = {}
 
 NOISE = re.compile(r"^(SLF4J:|log4j:|Connecting to |Welcome to ZooKeeper!|"
                    r"JLine support is |\d{4}-\d\d-\d\d[ T]\d\d:|\[main)")
@@ -135,8 +135,8 @@ EVENT = re.compile(r"^WatchedEvent state:(\w+) type:(\w+) path:(.*)$")
 def known_difference(name):
     """expectedFailure against corral (the difference is in KNOWN); a
     plain test when the subject is ZooKeeper (sanity run)."""
-    assert name in KNOWN
-    if harness.is_zookeeper():
+    assert name in CHECKS
+    if harness.is_zookeeper() or name not in KNOWN:
         return lambda f: f
     return unittest.expectedFailure
 
@@ -327,7 +327,7 @@ def render(tr, mask=True):
         out.append("[%02d] %s" % (i, what))
         rx = None
         if mask:
-            for step, regex, _ in KNOWN.values():
+            for step, regex, _ in (CHECKS[k] for k in KNOWN):
                 if step == what:
                     rx = re.compile(regex) if rx is None else \
                         re.compile(rx.pattern + "|" + regex)
@@ -393,7 +393,7 @@ class ZkCliSessionTest(unittest.TestCase):
         self.assertEqual(len(evs), sum(n for _, n in STEPS), evs)
 
     def _known(self, name):
-        step, regex, reason = KNOWN[name]
+        step, regex, reason = CHECKS[name]
         rx = re.compile(regex)
         got = {}
         for role in ("zookeeper", "subject"):
