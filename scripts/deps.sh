@@ -5,7 +5,9 @@ set -e
 PKGS="build-essential cmake pkg-config libzmq3-dev libnanopb-dev nanopb \
 librocksdb-dev libsystemd-dev libcmocka-dev libzookeeper-mt-dev \
 python3-kazoo zookeeper default-jre-headless libssl-dev libsasl2-dev \
-libsasl2-modules procps iproute2"
+libsasl2-modules procps iproute2 \
+python3-pytest python3-mock python3-objgraph python3-gevent python3-eventlet \
+python3-pure-sasl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
