@@ -76,41 +76,66 @@ has_more(void *sock)
 }
 
 int
+msg_recv_header(void *sock, int router, uint8_t *ident, size_t *ident_len,
+    size_t ident_cap, zmq_msg_t *hdr)
+{
+	int n;
+
+	*ident_len = 0;
+	if (router) {
+		n = zmq_recv(sock, ident, ident_cap, ZMQ_DONTWAIT);
+		if (n < 0)
+			return -1;
+		*ident_len = (size_t)n > ident_cap ? ident_cap : (size_t)n;
+	}
+	zmq_msg_init(hdr);
+	/* with a ROUTER the identity came first: the rest is there */
+	if (zmq_msg_recv(hdr, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(hdr);
+		return -1;
+	}
+	return 0;
+}
+
+int
+msg_recv_payload(void *sock, zmq_msg_t *frame)
+{
+	zmq_msg_init(frame);
+	if (!has_more(sock))
+		return 0;
+	zmq_msg_recv(frame, sock, 0);
+	drain_more(sock);
+	return 1;
+}
+
+void
+msg_discard_rest(void *sock)
+{
+	drain_more(sock);
+}
+
+int
 msg_recv(void *sock, int router, struct msg *m)
 {
 	zmq_msg_t f;
 	pb_istream_t is;
-	int n;
 
-	m->ident_len = 0;
 	m->has_payload = 0;
 	m->payload = NULL;
 	m->len = 0;
-	if (router) {
-		n = zmq_recv(sock, m->ident, sizeof(m->ident), ZMQ_DONTWAIT);
-		if (n < 0)
-			return -1;
-		m->ident_len = (size_t)n > sizeof(m->ident) ?
-		    sizeof(m->ident) : (size_t)n;
-	}
-	zmq_msg_init(&f);
-	if (zmq_msg_recv(&f, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
-		zmq_msg_close(&f);
+	if (msg_recv_header(sock, router, m->ident, &m->ident_len,
+	    sizeof(m->ident), &f) < 0)
 		return -1;
-	}
 	is = pb_istream_from_buffer(zmq_msg_data(&f), zmq_msg_size(&f));
 	memset(&m->env, 0, sizeof(m->env));
 	if (!pb_decode(&is, Envelope_fields, &m->env))
 		fatalx("undecodable envelope (%zu bytes): %s",
 		    zmq_msg_size(&f), PB_GET_ERROR(&is));
 	zmq_msg_close(&f);
-	zmq_msg_init(&m->frame);
-	if (has_more(sock)) {
-		zmq_msg_recv(&m->frame, sock, 0);
+	if (msg_recv_payload(sock, &m->frame)) {
 		m->has_payload = 1;
 		m->payload = zmq_msg_data(&m->frame);
 		m->len = zmq_msg_size(&m->frame);
-		drain_more(sock);
 	}
 	return 0;
 }

@@ -43,6 +43,17 @@ int	msg_send_frames(void *sock, const uint8_t *ident, size_t ident_len,
  */
 int	msg_recv(void *sock, int router, struct msg *);
 void	msg_close(struct msg *);
+/*
+ * The framing under msg_recv, for other headers (peer messages): the
+ * ROUTER identity when router, then the header frame into hdr (caller
+ * closes it); -1 with errno EAGAIN when nothing is pending.
+ */
+int	msg_recv_header(void *sock, int router, uint8_t *ident,
+	    size_t *ident_len, size_t ident_cap, zmq_msg_t *hdr);
+/* The optional payload frame (1 if there was one; caller closes frame). */
+int	msg_recv_payload(void *sock, zmq_msg_t *frame);
+/* Drop the rest of a multipart message (after a header we refuse). */
+void	msg_discard_rest(void *sock);
 const char *msg_type_name(int type);
 /* An empty envelope of the given type. */
 Envelope msg_env(MsgType type);

@@ -64,20 +64,6 @@ replicator_peer_bind(struct replicator *r)
 	log_info("quorum port %s", addr);
 }
 
-static void
-discard_rest(void *sock)
-{
-	int more = 0;
-	size_t sz = sizeof(more);
-	zmq_msg_t f;
-
-	while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-		zmq_msg_init(&f);
-		zmq_msg_recv(&f, sock, 0);
-		zmq_msg_close(&f);
-	}
-}
-
 /*
  * ZeroMQ hides a dropped connection; a socket monitor tells us at once
  * when the leader's end goes away (its process died: the kernel reset the
@@ -100,7 +86,7 @@ on_monitor(struct loop *l, void *arg)
 		if (zmq_msg_size(&ev) >= 2)
 			memcpy(&event, zmq_msg_data(&ev), 2);
 		zmq_msg_close(&ev);
-		discard_rest(r->leader_mon);
+		msg_discard_rest(r->leader_mon);
 		if (event == ZMQ_EVENT_DISCONNECTED &&
 		    r->role == ROLE_FOLLOWING) {
 			replicator_go_looking(r, "lost the connection to the "
@@ -193,41 +179,26 @@ replicator_peer_recv(void *sock, int router, struct peer_msg *m)
 {
 	zmq_msg_t f;
 	pb_istream_t is;
-	int more = 0, n;
-	size_t sz = sizeof(more);
 
 	for (;;) {
 		memset(m, 0, sizeof(*m));
-		if (router) {
-			n = zmq_recv(sock, m->ident, sizeof(m->ident),
-			    ZMQ_DONTWAIT);
-			if (n < 0)
-				return -1;
-			m->ident_len = (size_t)n > sizeof(m->ident) ?
-			    sizeof(m->ident) : (size_t)n;
-		}
-		zmq_msg_init(&f);
-		if (zmq_msg_recv(&f, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&f);
+		if (msg_recv_header(sock, router, m->ident, &m->ident_len,
+		    sizeof(m->ident), &f) < 0)
 			return -1;
-		}
 		is = pb_istream_from_buffer(zmq_msg_data(&f), zmq_msg_size(&f));
 		if (!pb_decode(&is, PeerHeader_fields, &m->h) ||
 		    m->h.protocol != PEER_PROTOCOL_VERSION) {
 			log_warnx("peer: dropping a malformed message (%zu "
 			    "bytes)", zmq_msg_size(&f));
 			zmq_msg_close(&f);
-			discard_rest(sock);
+			msg_discard_rest(sock);
 			continue;
 		}
 		zmq_msg_close(&f);
-		if (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-			zmq_msg_init(&m->frame);
-			zmq_msg_recv(&m->frame, sock, 0);
+		if (msg_recv_payload(sock, &m->frame)) {
 			m->has_payload = 1;
 			m->payload = zmq_msg_data(&m->frame);
 			m->len = zmq_msg_size(&m->frame);
-			discard_rest(sock);
 		}
 		return 0;
 	}
