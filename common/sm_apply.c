@@ -400,6 +400,22 @@ op_delete_container(struct op_ctx *c)
 	return SM_ZOK;
 }
 
+/* The node at a valid path, when it exists and perm is granted, in
+ * ZooKeeper's order of checks (setData, check). */
+static int32_t
+node_for(struct op_ctx *c, const struct jute_bytes *path, int32_t perm,
+    struct sm_node **np)
+{
+	int32_t err;
+
+	if ((err = valid_path(path)) != SM_ZOK)
+		return err;
+	if ((*np = lookup(c->sm, (const char *)path->p, (size_t)path->len))
+	    == NULL)
+		return SM_ZNONODE;
+	return check(c, *np, perm);
+}
+
 static int32_t
 op_set_data(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 {
@@ -410,12 +426,7 @@ op_set_data(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 
 	if (jute_get_set_data_req(r, &q) == -1)
 		return SM_ZMARSHALLINGERROR;
-	if ((err = valid_path(&q.path)) != SM_ZOK)
-		return err;
-	if ((n = lookup(c->sm, (const char *)q.path.p, (size_t)q.path.len))
-	    == NULL)
-		return SM_ZNONODE;
-	if ((err = check(c, n, ACL_WRITE)) != SM_ZOK)
+	if ((err = node_for(c, &q.path, ACL_WRITE, &n)) != SM_ZOK)
 		return err;
 	if (!version_ok(q.version, n->st.version))
 		return SM_ZBADVERSION;
@@ -440,12 +451,7 @@ op_check(struct op_ctx *c, struct jute_reader *r)
 
 	if (jute_get_path_version_req(r, &q) == -1)
 		return SM_ZMARSHALLINGERROR;
-	if ((err = valid_path(&q.path)) != SM_ZOK)
-		return err;
-	if ((n = lookup(c->sm, (const char *)q.path.p, (size_t)q.path.len))
-	    == NULL)
-		return SM_ZNONODE;
-	if ((err = check(c, n, ACL_READ)) != SM_ZOK)
+	if ((err = node_for(c, &q.path, ACL_READ, &n)) != SM_ZOK)
 		return err;
 	return version_ok(q.version, n->st.version) ? SM_ZOK : SM_ZBADVERSION;
 }
