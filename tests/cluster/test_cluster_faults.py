@@ -19,38 +19,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cluster import ClusterTestCase, is_zookeeper, log  # noqa: E402
-from history import Workload  # noqa: E402
-
-ACKS_BEFORE = int(os.environ.get("CLUSTER_FAULT_ACKS", "150"))
+from cluster import is_zookeeper, log  # noqa: E402
+from workload_case import WorkloadTestCase  # noqa: E402
 
 
-class FaultsTest(ClusterTestCase):
-    nodes = 3
-
-    def setUp(self):
-        self.ensure_all_up()
-        self.w = Workload(self.cluster, "/faults-%s" % self._testMethodName,
-                          workers=4, registers=3, max_ops_per_key=150,
-                          session_timeout=10.0)
-        self.w.setup()
-        self.w.start()
-        self.addCleanup(self._stop_workload)
-        self.w.wait_progress(ACKS_BEFORE)
-
-    def _stop_workload(self):
-        if self.w._threads and not self.w._stop.is_set():
-            self.w.stop()
-
-    def finish(self, what):
-        c = self.cluster
-        c.wait_ready(idxs=list(c.nodes))
-        self.w.wait_progress(ACKS_BEFORE, what="acks after " + what)
-        self.w.stop()
-        problems = self.w.check()
-        log("%s: %s" % (what, self.w.summary()))
-        self.assertEqual(problems, [], "after %s:\n%s"
-                         % (what, "\n".join(problems)))
+class FaultsTest(WorkloadTestCase):
+    prefix = "/faults"
 
     def test_kill9_leader(self):
         c = self.cluster

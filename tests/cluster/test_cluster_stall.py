@@ -15,10 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cluster import ClusterTestCase, log  # noqa: E402
-from history import Workload  # noqa: E402
-
-ACKS = int(os.environ.get("CLUSTER_FAULT_ACKS", "150"))
+from workload_case import WorkloadTestCase  # noqa: E402
 
 
 def hold(cluster, w, what):
@@ -30,32 +27,8 @@ def hold(cluster, w, what):
         w.wait_progress(10, what=what)
 
 
-class StallTest(ClusterTestCase):
-    nodes = 3
-
-    def setUp(self):
-        self.ensure_all_up()
-        self.w = Workload(self.cluster, "/stall-%s" % self._testMethodName,
-                          workers=4, registers=3, max_ops_per_key=150,
-                          session_timeout=10.0)
-        self.w.setup()
-        self.w.start()
-        self.addCleanup(self._stop_workload)
-        self.w.wait_progress(ACKS)
-
-    def _stop_workload(self):
-        if self.w._threads and not self.w._stop.is_set():
-            self.w.stop()
-
-    def finish(self, what):
-        c = self.cluster
-        c.wait_ready(idxs=list(c.nodes))
-        self.w.wait_progress(ACKS, what="acks after " + what)
-        self.w.stop()
-        problems = self.w.check()
-        log("%s: %s" % (what, self.w.summary()))
-        self.assertEqual(problems, [], "after %s:\n%s"
-                         % (what, "\n".join(problems)))
+class StallTest(WorkloadTestCase):
+    prefix = "/stall"
 
     def test_follower_frozen_while_writes_commit(self):
         c = self.cluster
