@@ -371,6 +371,7 @@ parse_client(const char *s, struct config_server *sv, char *addr,
 	int hl;
 
 	addr[0] = '\0';
+	s += strspn(s, " \t");		/* "; 127.0.0.1:2181" */
 	if (strchr(s, ':') == NULL)
 		return parse_port(s, strlen(s), &sv->client_port) < 0 ?
 		    "bad client port" : NULL;
@@ -378,6 +379,9 @@ parse_client(const char *s, struct config_server *sv, char *addr,
 		return "bad client address";
 	memcpy(addr, s + off, (size_t)hl);
 	addr[hl] = '\0';
+	/* found by fuzz_config: " .0.0.0" was taken, printed, re-read trimmed */
+	if (strpbrk(addr, " \t") != NULL)
+		return "bad client address";
 	if (parse_port(rest, strlen(rest), &sv->client_port) < 0)
 		return "bad client port";
 	return NULL;

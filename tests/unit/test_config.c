@@ -199,6 +199,11 @@ static const struct bad_case bad_cases[] = {
 	    "t:2: server.256: bad server id (1..254)" },
 	{ "server id word", DD "server.x=a:1:2\n",
 	    "t:2: server.x: bad server id (1..254)" },
+	{ "client address with a space (fuzz_config)",
+	    DD "server.1=a:1:2; 1.2.3.4 :2181\n",
+	    "t:2: server.1: bad server spec 'a:1:2; 1.2.3.4 :2181': bad client "
+	    "address (want host:quorumPort:electionPort[:participant|:observer]"
+	    "[;[clientAddr:]clientPort])" },
 	{ "server dup", DD "server.1=a:1:2\nserver.1=b:1:2\n",
 	    "t:3: server.1: duplicate server id (first at line 2)" },
 	{ "server no election port", DD "server.1=a:2888\n",
