@@ -44,6 +44,9 @@ PYTHON = "/usr/bin/python3"
 READY_TIMEOUT = float(os.environ.get("CLUSTER_READY_TIMEOUT", "60"))
 ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
+sys.path.insert(0, os.path.dirname(HERE))
+from zkjava import zk_classpath  # noqa: E402
+
 CHILD_ROLES = {
     "store": "corral-store",
     "election": "corral-election",
@@ -283,24 +286,7 @@ except ValueError:
 
 
 def _zk_classpath():
-    cp = []
-    for j in ("zookeeper", "zookeeper-jute", "commons-cli", "commons-io",
-              "findbugs-annotations", "jackson-annotations", "jackson-core",
-              "jackson-databind", "jline", "metrics-core", "netty-buffer",
-              "netty-codec", "netty-common", "netty-handler", "netty-resolver",
-              "netty-transport", "netty-transport-native-epoll",
-              "netty-transport-native-unix-common", "slf4j-api",
-              "snappy-java", "jetty9-client", "jetty9-http", "jetty9-io",
-              "jetty9-security", "jetty9-server", "jetty9-servlet",
-              "jetty9-util", "slf4j-simple"):
-        p = "/usr/share/java/%s.jar" % j
-        if os.access(p, os.R_OK):
-            cp.append(p)
-    for d in ("/usr/share/zookeeper", "/usr/share/zookeeper/lib"):
-        if os.path.isdir(d):
-            cp.extend(os.path.join(d, f) for f in sorted(os.listdir(d))
-                      if f.endswith(".jar"))
-    return ":".join(cp)
+    return zk_classpath()
 
 
 # ------------------------------------------------------------------ node

@@ -38,6 +38,9 @@ BUILD = os.environ.get("CORRAL_BUILD", os.path.join(REPO, "build"))
 PYTHON = "/usr/bin/python3"
 ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
 
+sys.path.insert(0, os.path.dirname(HERE))
+from zkjava import zk_classpath  # noqa: E402
+
 CORRAL_CHILDREN = ("corral-store", "corral-election", "corral-replicator",
                    "corral-frontend")
 
@@ -234,20 +237,7 @@ except ValueError:
 # --------------------------------------------------------------- server
 
 def _zk_classpath():
-    cp = []
-    for j in ("zookeeper", "zookeeper-jute", "commons-cli", "commons-io",
-              "findbugs-annotations", "jackson-annotations", "jackson-core",
-              "jackson-databind", "jline", "metrics-core", "netty-buffer",
-              "netty-codec", "netty-common", "netty-handler", "netty-resolver",
-              "netty-transport", "netty-transport-native-epoll",
-              "netty-transport-native-unix-common", "slf4j-api",
-              "snappy-java", "jetty9-client", "jetty9-http", "jetty9-io",
-              "jetty9-security", "jetty9-server", "jetty9-servlet",
-              "jetty9-util", "slf4j-simple"):
-        p = "/usr/share/java/%s.jar" % j
-        if os.access(p, os.R_OK):
-            cp.append(p)
-    return ":".join(cp)
+    return zk_classpath(lib_dirs=False)
 
 
 class Server:

@@ -68,8 +68,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("CORRAL_BUILD", os.path.join(REPO, "build"))
 sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
 
 import cluster as ch  # noqa: E402  (process and port helpers)
+from zkjava import zk_classpath  # noqa: E402
 
 try:
     import pytest  # kazoo.tests imports pytest, mock and objgraph
@@ -388,24 +390,6 @@ class CorralCluster:
 
 
 # ---------------------------------------------------------- zookeeper
-
-def zk_classpath():
-    cp = []
-    for j in ("zookeeper", "zookeeper-jute", "commons-cli", "commons-io",
-              "findbugs-annotations", "jackson-annotations", "jackson-core",
-              "jackson-databind", "jline", "metrics-core", "netty-buffer",
-              "netty-codec", "netty-common", "netty-handler", "netty-resolver",
-              "netty-transport", "netty-transport-native-epoll",
-              "netty-transport-native-unix-common", "slf4j-api",
-              "snappy-java", "jetty9-client", "jetty9-http", "jetty9-io",
-              "jetty9-security", "jetty9-server", "jetty9-servlet",
-              "jetty9-util", "slf4j-simple"):
-        p = "/usr/share/java/%s.jar" % j
-        if os.access(p, os.R_OK):
-            cp.append(p)
-    for d in ("/usr/share/zookeeper", "/usr/share/zookeeper/lib"):
-        cp.extend(sorted(glob.glob(os.path.join(d, "*.jar"))))
-    return ":".join(cp)
 
 
 def free_port_block(size):
