@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/membership.h"
 #include "common/xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -117,8 +118,6 @@ struct parse {
 	int		 errors;
 	int		 seen[nitems(rows)];	/* line that set it, 0: unset */
 	int		 server_line[CONFIG_MAX_SERVERS];
-	/* clientAddr of each server.N (3.5 syntax), "" if absent */
-	char		 client_addr[CONFIG_MAX_SERVERS][256];
 };
 
 static void
@@ -388,9 +387,8 @@ parse_client(const char *s, struct config_server *sv, char *addr,
 }
 
 /* host:quorumPort:electionPort[:type][;client]; NULL or why it is bad. */
-static const char *
-parse_server(const char *v, struct config_server *sv, char *addr,
-    size_t addrlen)
+const char *
+config_server_parse(const char *v, struct config_server *sv)
 {
 	const char *rest, *semi = strchr(v, ';'), *end;
 	size_t off, len, hostlen;
@@ -425,7 +423,8 @@ parse_server(const char *v, struct config_server *sv, char *addr,
 	}
 	if (semi == NULL)
 		return NULL;
-	return parse_client(semi + 1, sv, addr, addrlen);
+	return parse_client(semi + 1, sv, sv->client_addr,
+	    sizeof(sv->client_addr));
 }
 
 /*
@@ -458,8 +457,7 @@ add_server(struct parse *p, const char *key, const char *v)
 	}
 	memset(&sv, 0, sizeof(sv));
 	sv.id = (uint32_t)id;
-	if ((why = parse_server(v, &sv, p->client_addr[c->nservers],
-	    sizeof(p->client_addr[0]))) != NULL) {
+	if ((why = config_server_parse(v, &sv)) != NULL) {
 		perr(p, key, "bad server spec '%s': %s (want "
 		    "host:quorumPort:electionPort[:participant|:observer]"
 		    "[;[clientAddr:]clientPort])", v, why);
@@ -631,7 +629,7 @@ finish_self(struct parse *p)
 	struct config *c = p->cfg;
 	const struct config_server *self = config_self(c);
 	int i = (int)(self - c->servers);
-	const char *addr = p->client_addr[i];
+	const char *addr = self->client_addr;
 
 	if (!seen_line(p, "peerType"))
 		c->peer_type = self->type;
@@ -741,6 +739,35 @@ config_parse(struct config *c, const char *name, const char *text,
 	return rc;
 }
 
+/*
+ * A committed reconfig left the membership in dataDir/membership: it
+ * replaces the server.N lines (which only describe the first one).
+ */
+static int
+load_membership(struct config *c, FILE *errf)
+{
+	struct membership *m = xmalloc(sizeof(*m));
+	char why[512];
+	int rc = membership_load(m, c->data_dir, why, sizeof(why));
+
+	if (rc == 0) {
+		membership_to_config(m, c);
+		if (config_self(c) == NULL) {
+			if (errf != NULL)
+				fprintf(errf, "%s/%s: server.%u was removed "
+				    "from the ensemble by reconfig (version "
+				    "%llx); remove that file to start from "
+				    "the server.N lines again\n", c->data_dir,
+				    MEMBERSHIP_FILE, c->myid,
+				    (unsigned long long)m->version);
+			rc = -1;
+		}
+	} else if (rc < 0 && errf != NULL)
+		fprintf(errf, "%s\n", why);
+	free(m);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 config_load(struct config *c, const char *file, FILE *errf)
 {
@@ -766,6 +793,8 @@ config_load(struct config *c, const char *file, FILE *errf)
 	fclose(f);
 	rc = config_parse(c, file, buf, len, errf);
 	free(buf);
+	if (rc == 0 && !config_standalone(c))
+		rc = load_membership(c, errf);
 	return rc;
 }
 
@@ -825,7 +854,11 @@ config_print(const struct config *c, FILE *f)
 		print_host(f, sv->host);
 		fprintf(f, ":%u:%u:%s", sv->quorum_port, sv->election_port,
 		    sv->type == CONFIG_OBSERVER ? "observer" : "participant");
-		if (sv->client_port != 0)
+		if (sv->client_port != 0 && sv->client_addr[0] != '\0') {
+			fputc(';', f);
+			print_host(f, sv->client_addr);
+			fprintf(f, ":%u", sv->client_port);
+		} else if (sv->client_port != 0)
 			fprintf(f, ";%u", sv->client_port);
 		fputc('\n', f);
 	}
@@ -880,28 +913,15 @@ config_skip_acl(const struct config *c)
 size_t
 config_membership(const struct config *c, char *buf, size_t len)
 {
-	size_t off = 0;
+	struct membership *m;
+	size_t n;
 
 	buf[0] = '\0';
 	if (config_standalone(c))
 		return 0;
-	for (int i = 0; i < c->nservers; i++) {
-		const struct config_server *s = &c->servers[i];
-		int n = snprintf(buf + off, len - off, "server.%u=%s:%u:%u:%s",
-		    s->id, s->host, s->quorum_port, s->election_port,
-		    s->type == CONFIG_OBSERVER ? "observer" : "participant");
-
-		if (n > 0 && (size_t)n < len - off)
-			off += (size_t)n;
-		if (s->client_port != 0) {
-			n = snprintf(buf + off, len - off, ";0.0.0.0:%u",
-			    s->client_port);
-			if (n > 0 && (size_t)n < len - off)
-				off += (size_t)n;
-		}
-		if (off + 1 < len)
-			buf[off++] = '\n';
-	}
-	off += (size_t)snprintf(buf + off, len - off, "version=0");
-	return off < len ? off : len - 1;
+	m = xmalloc(sizeof(*m));
+	membership_from_config(m, c);
+	n = membership_format(m, 1, buf, len);
+	free(m);
+	return n;
 }

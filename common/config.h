@@ -27,6 +27,7 @@ struct config_server {
 	uint16_t	election_port;
 	enum config_peer_type type;
 	uint16_t	client_port;	/* after ';' in 3.5 syntax, 0 if absent */
+	char		client_addr[64];	/* before the client port, "" if absent */
 };
 
 struct config {
@@ -58,6 +59,7 @@ struct config {
 	char		jaas_config[CONFIG_PATH_MAX];	/* JAAS file, "" = none */
 	char		sasl_super_user[256];	/* superUser, "" = none */
 	uint32_t	myid;			/* dataDir/myid, 0 if standalone */
+	uint64_t	membership_version;	/* of servers[], 0: zoo.cfg's */
 	int		nservers;
 	struct config_server servers[CONFIG_MAX_SERVERS];
 };
@@ -83,6 +85,11 @@ int	config_4lw_allowed(const struct config *, const char *word);
 int	config_skip_acl(const struct config *);
 /* The membership text ZooKeeper keeps in /zookeeper/config ("" alone). */
 size_t	config_membership(const struct config *, char *buf, size_t len);
+/*
+ * Parse one server spec, host:quorumPort:electionPort[:type][;[addr:]port]
+ * into sv (id untouched). NULL, or why it is bad.
+ */
+const char *config_server_parse(const char *spec, struct config_server *sv);
 /* This node's server entry, NULL in standalone mode. */
 const struct config_server *config_self(const struct config *);
 

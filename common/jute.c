@@ -374,6 +374,25 @@ jute_get_set_data_req(struct jute_reader *r, struct zk_set_data_req *q)
 }
 
 int
+jute_get_reconfig_req(struct jute_reader *r, struct zk_reconfig_req *q)
+{
+	jute_get_bytes(r, &q->joining);
+	jute_get_bytes(r, &q->leaving);
+	jute_get_bytes(r, &q->members);
+	q->cur_config_id = jute_get_long(r);
+	return r->err ? -1 : 0;
+}
+
+void
+jute_put_reconfig_req(struct jute_writer *w, const struct zk_reconfig_req *q)
+{
+	jute_put_bytes(w, q->joining.p, q->joining.len);
+	jute_put_bytes(w, q->leaving.p, q->leaving.len);
+	jute_put_bytes(w, q->members.p, q->members.len);
+	jute_put_long(w, q->cur_config_id);
+}
+
+int
 jute_get_set_acl_req(struct jute_reader *r, struct zk_set_acl_req *q)
 {
 	jute_get_bytes(r, &q->path);

@@ -160,6 +160,15 @@ struct zk_set_data_req {
 };
 int	jute_get_set_data_req(struct jute_reader *, struct zk_set_data_req *);
 
+/* ReconfigRequest: joiningServers, leavingServers, newMembers, curConfigId. */
+struct zk_reconfig_req {
+	struct jute_bytes	joining, leaving, members;
+	int64_t			cur_config_id;
+};
+int	jute_get_reconfig_req(struct jute_reader *, struct zk_reconfig_req *);
+void	jute_put_reconfig_req(struct jute_writer *,
+	    const struct zk_reconfig_req *);
+
 /* SetACLRequest: path, acl, version. */
 struct zk_set_acl_req {
 	struct jute_bytes	path;

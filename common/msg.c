@@ -184,6 +184,7 @@ msg_type_name(int type)
 	CASE(MsgType_ELECTION_RESULT);
 	CASE(MsgType_ELECTION_LOOKING);
 	CASE(MsgType_ELECTION_SETTLED);
+	CASE(MsgType_ELECTION_CONFIG);
 	default:
 		return "unknown";
 	}

@@ -115,6 +115,9 @@ sm_set_config(struct sm *sm, const char *text, size_t len, int64_t mtime,
 	/* standalone: ZooKeeper leaves the node as created (version 0) */
 	if (n == NULL || len == 0)
 		return;
+	/* a committed reconfig wrote it: that is the membership now */
+	if (n->st.mzxid != 0)
+		return;
 	sm_tree_set_data(sm, n, (const uint8_t *)text, (int32_t)len);
 	/* QuorumPeer writes it with setData version -1 at startup */
 	n->st.version = -1;

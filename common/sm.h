@@ -112,6 +112,13 @@ void	sm_read_auth(const struct sm *, uint64_t session, const uint8_t *auth,
 	    size_t len, struct sm_result *);
 
 uint64_t sm_last_zxid(const struct sm *);
+/* The data of the node at path (NULL, *len -1 if there is none). */
+const uint8_t *sm_node_data(const struct sm *, const char *path,
+	    int32_t *len);
+/* 0 if the identities auth hold perm (ACL_* bits) on path, else a ZooKeeper
+ * error (NoAuth, NoNode). */
+int32_t	sm_check_perm(const struct sm *, const char *path, int32_t perm,
+	    const uint8_t *auth, size_t auth_len);
 
 struct sm_session {
 	uint64_t	id;

@@ -10,6 +10,7 @@
  */
 #include "common/sm_int.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +443,56 @@ op_set_data(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 	return SM_ZOK;
 }
 
+/*
+ * A reconfig the way the leader let it through: the frontend did
+ * ZooKeeper's checks and replaced the request by the whole new member
+ * list (frontend_reconfig.c), the leader the checks that need the quorum
+ * (replicator_reconfig.c). The list becomes /zookeeper/config, versioned
+ * by this zxid, and the answer is the node's data and stat (getData's).
+ */
+static int32_t
+op_reconfig(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
+{
+	struct zk_reconfig_req q;
+	struct zk_stat st;
+	struct sm_node *n;
+	char *data;
+	int len;
+
+	if (jute_get_reconfig_req(r, &q) == -1)
+		return SM_ZMARSHALLINGERROR;
+	if (q.members.len < 0)
+		return SM_ZBADARGUMENTS;	/* not from a frontend of ours */
+	if ((n = lookup(c->sm, "/zookeeper/config", 17)) == NULL)
+		return SM_ZNONODE;
+	data = xmalloc((size_t)q.members.len + 32);
+	memcpy(data, q.members.p, (size_t)q.members.len);
+	len = q.members.len + snprintf(data + q.members.len, 32,
+	    "version=%" PRIx64, c->cmd->zxid);
+	undo_save_kind(c->sm, n, SM_U_DATA);
+	n->st.version = inc(n->st.version);
+	n->st.mzxid = (int64_t)c->cmd->zxid;
+	n->st.mtime = c->cmd->time;
+	sm_tree_set_data(c->sm, n, (const uint8_t *)data, len);
+	free(data);
+	sm_apply_change(c->res, SM_CH_DATA, n->path, n->plen);
+	sm_tree_stat(n, &st);
+	jute_put_bytes(out, n->data, n->data_len);
+	jute_put_stat(out, &st);
+	return SM_ZOK;
+}
+
+/* ZooKeeper's ErrorTxn: the leader refused the request, the zxid is spent. */
+static int32_t
+op_error(struct jute_reader *r)
+{
+	int32_t err = jute_get_int(r);
+
+	if (r->err || err >= 0)
+		return SM_ZMARSHALLINGERROR;
+	return err;
+}
+
 static int32_t
 op_check(struct op_ctx *c, struct jute_reader *r)
 {
@@ -680,9 +731,9 @@ dispatch(struct op_ctx *c, struct jute_reader *r)
 	case SM_OP_MULTI:
 		return op_multi(c, r);
 	case SM_OP_RECONFIG:
-		/* dynamic membership is not implemented (see README) */
-		return c->sm->reconfig_enabled ? SM_ZUNIMPLEMENTED :
-		    SM_ZRECONFIGDISABLED;
+		return op_reconfig(c, r, out);
+	case SM_OP_ERROR:
+		return op_error(r);
 	default:
 		return SM_ZUNIMPLEMENTED;
 	}

@@ -216,3 +216,27 @@ sm_read_auth(const struct sm *sm, uint64_t session, const uint8_t *auth,
 	if (res->err != SM_ZOK)
 		jute_writer_reset(&res->reply);
 }
+
+const uint8_t *
+sm_node_data(const struct sm *sm, const char *path, int32_t *len)
+{
+	const struct sm_node *n = sm_tree_find(sm, path, strlen(path));
+
+	*len = n != NULL ? n->data_len : -1;
+	return n != NULL ? n->data : NULL;
+}
+
+int32_t
+sm_check_perm(const struct sm *sm, const char *path, int32_t perm,
+    const uint8_t *auth, size_t auth_len)
+{
+	const struct sm_node *n = sm_tree_find(sm, path, strlen(path));
+	struct zk_id ids[ACL_IDS_MAXN];
+	int nids;
+
+	if (n == NULL)
+		return SM_ZNONODE;
+	if ((nids = acl_ids_decode(auth, auth_len, ids, ACL_IDS_MAXN)) < 0)
+		nids = 0;
+	return sm_acl_check(n->acl, perm, ids, nids);
+}

@@ -8,13 +8,16 @@
 #include "election/election.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/child.h"
 #include "common/endpoints.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/membership.h"
 #include "common/msg.h"
+#include "common/xmalloc.h"
 
 /*
  * A LOOKING from the replicator with the values of the round just decided,
@@ -351,6 +354,33 @@ on_settled(struct election *e, const Envelope *env)
 	take_early(e);
 }
 
+/*
+ * A reconfig committed: votes count in the new membership from now on.
+ * Notifications kept from before it may name servers that are gone.
+ */
+static void
+on_config(struct election *e, const struct msg *m)
+{
+	struct membership *mb;
+	char why[256];
+
+	if (e->net == NULL || !m->has_payload)
+		return;
+	mb = xmalloc(sizeof(*mb));
+	if (membership_parse(mb, (const char *)m->payload, m->len, why,
+	    sizeof(why)) < 0)
+		log_warnx("ELECTION_CONFIG does not parse: %s", why);
+	else if (mb->version > e->c->cfg.membership_version) {
+		membership_to_config(mb, &e->c->cfg);
+		memset(e->early, 0, sizeof(e->early));
+		election_net_reconfig(e->net);
+		log_info("membership version %llx: %d servers, %d voters",
+		    (unsigned long long)mb->version, mb->nservers,
+		    membership_voters(mb));
+	}
+	free(mb);
+}
+
 static void
 dispatch_router(struct loop *l, void *arg)
 {
@@ -371,6 +401,9 @@ dispatch_router(struct loop *l, void *arg)
 			break;
 		case MsgType_ELECTION_SETTLED:
 			on_settled(e, &m.env);
+			break;
+		case MsgType_ELECTION_CONFIG:
+			on_config(e, &m);
 			break;
 		default:
 			log_warnx("unexpected %s", msg_type_name(m.env.type));

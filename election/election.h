@@ -158,6 +158,8 @@ void	election_round_decide(const struct election_round *,
 /* Bind our electionPort, connect to every other server. NULL on failure. */
 struct election_net *election_net_new(struct election *);
 void	election_net_destroy(struct election_net **);
+/* cfg's servers changed (a reconfig): connect to the new set. */
+void	election_net_reconfig(struct election_net *);
 /* Send v to server sid; dropped (logged) when it cannot go now. */
 void	election_net_send(struct election_net *, uint32_t sid,
 	    const struct election_vote *);

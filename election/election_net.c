@@ -43,6 +43,7 @@ struct election_net {
 	int			 npeers;
 	uint64_t		 last_warn_ms;
 	unsigned		 suppressed;
+	unsigned		 monitors;	/* names each monitor endpoint */
 };
 
 static void
@@ -264,7 +265,8 @@ connect_peer(struct election_net *net, struct election_peer *p,
 	setopt_int(p->dealer, ZMQ_HEARTBEAT_IVL, PEER_HEARTBEAT_IVL);
 	setopt_int(p->dealer, ZMQ_HEARTBEAT_TIMEOUT, PEER_HEARTBEAT_TIMEOUT);
 	/* the socket is ours, so is the monitor endpoint: unique per peer */
-	snprintf(mon, sizeof(mon), "inproc://election-monitor-%u", sv->id);
+	snprintf(mon, sizeof(mon), "inproc://election-monitor-%u-%u", sv->id,
+	    ++net->monitors);
 	if (zmq_socket_monitor(p->dealer, mon,
 	    ZMQ_EVENT_HANDSHAKE_SUCCEEDED) < 0)
 		fatal("zmq_socket_monitor %s", mon);
@@ -319,6 +321,45 @@ election_net_new(struct election *e)
 	return net;
 }
 
+static void
+close_peer(struct election_net *net, struct election_peer *p)
+{
+	loop_remove_sock(net->e->c->loop, p->monitor);
+	loop_remove_sock(net->e->c->loop, p->dealer);
+	zmq_socket_monitor(p->dealer, NULL, 0);
+	zmq_close(p->monitor);
+	zmq_close(p->dealer);
+}
+
+/*
+ * A reconfig changed cfg's servers: talk to the new ones, forget the
+ * removed. The peers array moves, so every socket is registered anew.
+ */
+void
+election_net_reconfig(struct election_net *net)
+{
+	const struct config *cfg = &net->e->c->cfg;
+	struct election_peer *p;
+	int i, j, keep;
+
+	for (i = 0; i < net->npeers; i++)
+		close_peer(net, &net->peers[i]);
+	net->npeers = 0;
+	for (i = 0; i < cfg->nservers; i++) {
+		if (cfg->servers[i].id == cfg->myid)
+			continue;
+		keep = 1;
+		for (j = 0; j < net->npeers; j++)
+			keep &= net->peers[j].sid != cfg->servers[i].id;
+		if (!keep)
+			continue;
+		p = &net->peers[net->npeers++];
+		memset(p, 0, sizeof(*p));
+		connect_peer(net, p, &cfg->servers[i]);
+	}
+	log_info("election peers now: %d servers besides us", net->npeers);
+}
+
 void
 election_net_destroy(struct election_net **netp)
 {
@@ -326,13 +367,8 @@ election_net_destroy(struct election_net **netp)
 
 	if (netp == NULL || (net = *netp) == NULL)
 		return;
-	for (int i = net->npeers - 1; i >= 0; i--) {
-		loop_remove_sock(net->e->c->loop, net->peers[i].monitor);
-		loop_remove_sock(net->e->c->loop, net->peers[i].dealer);
-		zmq_socket_monitor(net->peers[i].dealer, NULL, 0);
-		zmq_close(net->peers[i].monitor);
-		zmq_close(net->peers[i].dealer);
-	}
+	for (int i = net->npeers - 1; i >= 0; i--)
+		close_peer(net, &net->peers[i]);
 	loop_remove_sock(net->e->c->loop, net->router);
 	zmq_close(net->router);
 	free(net);

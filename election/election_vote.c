@@ -142,12 +142,18 @@ election_vote_decode(const uint8_t *buf, size_t len,
 		*why = "unknown state";
 		return -1;
 	}
-	if (election_vote_index(cfg, m.sid) < 0) {
-		*why = "sender is not a server of this ensemble";
+	/*
+	 * A sender missing from our config may be joining by reconfig: it is
+	 * a non-voter here and gets our vote as an answer (WorkerReceiver's
+	 * !validVoter branch). Its id must still be one a server can have.
+	 */
+	(void)cfg;
+	if (m.sid < 1 || m.sid > 254) {
+		*why = "sender is not a server id (1..254)";
 		return -1;
 	}
-	if (m.leader != 0 && election_vote_index(cfg, m.leader) < 0) {
-		*why = "leader is not a server of this ensemble";
+	if (m.leader > 254) {
+		*why = "leader is not a server id (1..254)";
 		return -1;
 	}
 	memset(v, 0, sizeof(*v));

@@ -161,6 +161,11 @@ uint32_t frontend_origin(const struct frontend *);
 /* Submit a write to the replicator (or hold it until one is known). */
 void	frontend_submit(struct frontend *, struct req *);
 
+/* frontend_reconfig.c: reconfig's checks before the leader's; on 0 the
+ * request's payload is the whole new member list. */
+int32_t	frontend_reconfig_prepare(struct frontend *, struct conn *,
+	    struct req *);
+
 /* frontend_conn.c */
 void	frontend_conn_listen(struct frontend *);
 void	frontend_conn_events(struct frontend *);

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/map.h"
+#include "common/membership.h"
 #include "common/xmalloc.h"
 
 #define ZK_PROTOCOL_VERSION	"3.8.4"
@@ -50,6 +51,8 @@ frontend_4lw_mode(const struct frontend *f)
 		return "leader";
 	case 4:
 		return "standalone";
+	case 5:
+		return "observer";
 	default:
 		return "looking";
 	}
@@ -242,9 +245,10 @@ mntr(struct frontend *f, struct conn *c, FILE *out)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	fprintf(out, "zk_version\t%s\n", version());
 	fprintf(out, "zk_server_state\t%s\n", frontend_4lw_mode(f));
-	if (f->mode == 2 || f->mode == 3)	/* ZAB phase: we serve */
+	if (f->mode == 2 || f->mode == 3 || f->mode == 5) /* ZAB: we serve */
 		fprintf(out, "zk_peer_state\t%s - broadcast\n",
-		    f->mode == 3 ? "leading" : "following");
+		    f->mode == 3 ? "leading" : f->mode == 5 ? "observing" :
+		    "following");
 	fprintf(out, "zk_ephemerals_count\t%zu\n", sm_ephemeral_count(f->sm));
 	fprintf(out, "zk_num_alive_connections\t%zu\n",
 	    frontend_conn_count(f));
@@ -354,7 +358,9 @@ conf(struct frontend *f, struct conn *c, FILE *out)
 {
 	const struct config *cfg = &f->c->cfg;
 	const struct config_server *self = config_self(cfg);
-	char store[CONFIG_PATH_MAX + 8];
+	char store[CONFIG_PATH_MAX + 8], *text;
+	const uint8_t *data;
+	int32_t len;
 	uint64_t n;
 
 	(void)c;
@@ -375,17 +381,17 @@ conf(struct frontend *f, struct conn *c, FILE *out)
 	fprintf(out, "electionPort=%u\nquorumPort=%u\npeerType=%d\n",
 	    self->election_port, self->quorum_port, (int)self->type);
 	fputs("membership: \n", out);
-	for (int i = 0; i < cfg->nservers; i++) {
-		const struct config_server *s = &cfg->servers[i];
-
-		fprintf(out, "server.%u=%s:%u:%u:%s", s->id, s->host,
-		    s->quorum_port, s->election_port,
-		    s->type == CONFIG_OBSERVER ? "observer" : "participant");
-		if (s->client_port != 0)
-			fprintf(out, ";0.0.0.0:%u", s->client_port);
-		fputs("\n", out);
+	/* QuorumVerifier.toString: no newline after the version. The tree
+	 * has the membership of the last reconfig, our config the first. */
+	data = sm_node_data(f->sm, "/zookeeper/config", &len);
+	if (data != NULL && len > 0) {
+		fwrite(data, 1, (size_t)len, out);
+		return;
 	}
-	fputs("version=0", out);	/* no newline, as QuorumVerifier */
+	text = xmalloc(MEMBERSHIP_TEXT_MAX);
+	config_membership(cfg, text, MEMBERSHIP_TEXT_MAX);
+	fputs(text, out);
+	free(text);
 }
 
 static void

@@ -275,8 +275,17 @@ frontend_request_packet(struct frontend *f, struct conn *c,
 	r = new_req(h.xid, h.type, p, n);
 	r->session = c->session;
 	if (is_write(h.type)) {
-		r->state = REQ_WAITING;
 		snapshot_ids(f, c, r);
+		if (h.type == OP_RECONFIG &&
+		    (r->err = frontend_reconfig_prepare(f, c, r)) != 0) {
+			/* answered in its turn, like any other */
+			r->state = REQ_DONE;
+			r->zxid = (int64_t)sm_last_zxid(f->sm);
+			enqueue(c, r);
+			frontend_request_flush(f, c);
+			return;
+		}
+		r->state = REQ_WAITING;
 		r->seq = f->seq_base + ++f->seq_next;
 		u64map_put(f->pending, r->seq, r);
 		enqueue(c, r);

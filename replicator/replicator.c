@@ -39,6 +39,9 @@
 
 #define STATE_FOLLOWING		1
 #define STATE_LEADING		2
+#define STATE_OBSERVING		3
+#define OP_RECONFIG		16
+#define MODE_OBSERVER		5	/* COMMIT_TICK cxid: srvr's "observer" */
 
 /* Wall-clock nanoseconds: increasing across restarts of this process. */
 static uint64_t
@@ -118,7 +121,9 @@ publish_tick(struct replicator *r)
 	env.zxid = r->last_committed;
 	env.generation = r->established ? r->service_gen : 0;
 	env.arg = (int64_t)r->start_zxid;
-	env.cxid = (int32_t)r->role;	/* for srvr's Mode line */
+	/* for srvr's Mode line */
+	env.cxid = r->role == ROLE_FOLLOWING && r->observing ? MODE_OBSERVER :
+	    (int32_t)r->role;
 	msg_send(r->pub, NULL, 0, &env, NULL, 0);
 }
 
@@ -128,6 +133,11 @@ replicator_propose(struct replicator *r, Envelope *env, const void *payload,
 {
 	uint32_t epoch = r->role == ROLE_LEADING ? (uint32_t)r->new_epoch :
 	    zxid_epoch(r->last_proposed);
+	uint8_t errbuf[4];
+
+	if (env->opcode == OP_RECONFIG && r->role == ROLE_LEADING)
+		payload = replicator_reconfig_stamp(r, env, payload, &len,
+		    errbuf);
 
 	env->prev_zxid = r->last_proposed;
 	env->zxid = replicator_next_zxid(r->last_proposed, epoch);
@@ -144,6 +154,8 @@ replicator_propose(struct replicator *r, Envelope *env, const void *payload,
 	}
 	env->time = wall_ms();
 	r->last_proposed = env->zxid;
+	if (env->opcode == OP_RECONFIG && r->role == ROLE_LEADING)
+		replicator_reconfig_proposed(r, env);
 	replicator_queue_push(r, env, payload, len, has_payload);
 	send_append(r, replicator_queue_at(r, r->qlen - 1));
 	if (r->role == ROLE_LEADING)
@@ -183,6 +195,7 @@ replicator_commit(struct replicator *r, uint64_t zxid)
 			break;
 		if (p->env.zxid > r->last_committed) {
 			publish(r, p);
+			replicator_reconfig_committed(r, p);
 			r->commits++;
 		}
 	}
@@ -207,7 +220,8 @@ replicator_settled(struct replicator *r)
 {
 	Envelope env = msg_env(MsgType_ELECTION_SETTLED);
 
-	env.arg = r->role == ROLE_LEADING ? STATE_LEADING : STATE_FOLLOWING;
+	env.arg = r->role == ROLE_LEADING ? STATE_LEADING : r->observing ?
+	    STATE_OBSERVING : STATE_FOLLOWING;
 	env.origin = r->leader_id;
 	env.seq = r->current_epoch;
 	msg_send(r->election, NULL, 0, &env, NULL, 0);
@@ -218,6 +232,8 @@ send_looking(struct replicator *r)
 {
 	Envelope env = msg_env(MsgType_ELECTION_LOOKING);
 
+	if (config_self(&r->c->cfg) == NULL)
+		return;	/* removed by reconfig: we stay out */
 	env.zxid = r->store_logged;
 	env.seq = r->current_epoch;
 	msg_send(r->election, NULL, 0, &env, NULL, 0);
@@ -242,7 +258,9 @@ replicator_go_looking(struct replicator *r, const char *why)
 	replicator_peer_disconnect(r);
 	replicator_queue_clear(r);
 	replicator_session_reset(r);
+	replicator_reconfig_abort(r);
 	r->role = ROLE_LOOKING;
+	r->observing = 0;
 	r->role_since_ms = loop_now_ms();
 	r->established = 0;
 	r->sync_newleader = 0;
@@ -451,12 +469,15 @@ dispatch_frontends(struct loop *l, void *arg)
 static void
 election_result(struct replicator *r, const Envelope *env)
 {
-	if (r->role != ROLE_LOOKING)
+	if (r->role != ROLE_LOOKING || config_self(&r->c->cfg) == NULL)
 		return;
 	if (env->arg == STATE_LEADING && env->origin == r->myid)
 		replicator_lead(r);
-	else if (env->arg == STATE_FOLLOWING && env->origin != r->myid)
+	else if ((env->arg == STATE_FOLLOWING ||
+	    env->arg == STATE_OBSERVING) && env->origin != r->myid) {
+		r->observing = env->arg == STATE_OBSERVING;
 		replicator_follow(r, env->origin);
+	}
 	else
 		log_warnx("election result state %" PRId64 " leader sid=%u "
 		    "not usable", env->arg, env->origin);

@@ -56,6 +56,7 @@ struct learner {
 	size_t			 ident_len;
 	enum learner_state	 state;
 	int			 voter;
+	int			 observer;	/* it said so in FOLLOWERINFO */
 	int			 newleader_acked;
 	uint64_t		 accepted_epoch;
 	uint64_t		 info_zxid;	/* from FOLLOWERINFO */
@@ -137,6 +138,12 @@ struct replicator {
 	uint64_t	 next_expiry;
 	uint64_t	 tick_ms;
 	uint64_t	 commits;	/* counter for the status line */
+	/* membership (replicator_reconfig.c); the active one is c->cfg's */
+	int		 observing;	/* following as a non-voter */
+	struct membership *reconfig_pending;	/* proposed, not committed */
+	uint64_t	 reconfig_zxid;		/* its zxid */
+	uint64_t	 reconfig_prev;		/* the zxid before it */
+	const char	*reconfig_rejoin;	/* go looking, and why */
 };
 
 /* replicator.c */
@@ -217,6 +224,24 @@ void	replicator_follower_tick(struct replicator *);
 /* replicator_cleanup.c: containers and TTL nodes (leader) */
 void	replicator_cleanup_tick(struct replicator *);
 void	replicator_cleanup_due(struct replicator *, const uint8_t *, size_t);
+
+/* replicator_reconfig.c: dynamic membership */
+int	replicator_is_voter(const struct replicator *, uint32_t sid);
+size_t	replicator_nvoters(const struct replicator *);
+/* Leader: a reconfig to stamp. Returns the payload to propose: its own,
+ * or ZooKeeper's ErrorTxn in errbuf (env->opcode -1) when refused. */
+const void *replicator_reconfig_stamp(struct replicator *, Envelope *,
+	    const void *payload, size_t *len, uint8_t errbuf[4]);
+void	replicator_reconfig_proposed(struct replicator *, const Envelope *);
+/* The highest zxid c may commit while a reconfig is pending. */
+uint64_t replicator_reconfig_limit(const struct replicator *, uint64_t c);
+void	replicator_reconfig_committed(struct replicator *,
+	    const struct proposal *);
+void	replicator_reconfig_abort(struct replicator *);
+/* Our membership as text (UPTODATE's payload), and a learner taking it. */
+size_t	replicator_reconfig_text(const struct replicator *, char *, size_t);
+void	replicator_reconfig_learned(struct replicator *, const uint8_t *,
+	    size_t);
 
 /* replicator_quorum.c: pure decisions */
 enum sync_mode {

@@ -56,7 +56,7 @@ replicator_follow(struct replicator *r, uint32_t leader)
 	log_info("following leader sid=%u from zxid=0x%" PRIx64, leader,
 	    r->store_logged);
 	send_simple(r, PeerType_FOLLOWERINFO, r->accepted_epoch,
-	    r->store_logged, 0);
+	    r->store_logged, r->observing);
 }
 
 static void
@@ -133,7 +133,7 @@ commit(struct replicator *r, uint64_t zxid)
 }
 
 static void
-uptodate(struct replicator *r)
+uptodate(struct replicator *r, const struct peer_msg *m)
 {
 	uint64_t c = r->pending_commit > r->leader_takeover ?
 	    r->pending_commit : r->leader_takeover;
@@ -143,6 +143,8 @@ uptodate(struct replicator *r)
 	log_info("following leader sid=%u: up to date at zxid=0x%" PRIx64
 	    " epoch %" PRIu64, r->leader_id, c, r->current_epoch);
 	replicator_commit(r, c);
+	if (m->has_payload)
+		replicator_reconfig_learned(r, m->payload, m->len);
 	replicator_serve(r, r->leader_takeover);
 	replicator_settled(r);
 }
@@ -232,7 +234,7 @@ replicator_follower_peer(struct replicator *r, struct peer_msg *m)
 		maybe_ack_newleader(r);
 		break;
 	case PeerType_UPTODATE:
-		uptodate(r);
+		uptodate(r, m);
 		break;
 	case PeerType_PING:
 		break;
@@ -302,6 +304,6 @@ replicator_follower_tick(struct replicator *r)
 	/* the leader may not have been leading yet when we said hello */
 	if (r->leaderinfo_epoch == 0 && !r->ackepoch_pending)
 		send_simple(r, PeerType_FOLLOWERINFO, r->accepted_epoch,
-		    r->store_logged, 0);
+		    r->store_logged, r->observing);
 	ping(r);
 }

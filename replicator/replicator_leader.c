@@ -19,35 +19,14 @@
 #include "common/child.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/membership.h"
 #include "common/xmalloc.h"
 #include "common/zxid.h"
 
 static size_t
-nvoters(const struct replicator *r)
-{
-	const struct config *cfg = &r->c->cfg;
-	size_t n = 0;
-
-	for (int i = 0; i < cfg->nservers; i++)
-		n += cfg->servers[i].type == CONFIG_PARTICIPANT;
-	return n;
-}
-
-static int
-is_voter(const struct replicator *r, uint32_t sid)
-{
-	const struct config *cfg = &r->c->cfg;
-
-	for (int i = 0; i < cfg->nservers; i++)
-		if (cfg->servers[i].id == sid)
-			return cfg->servers[i].type == CONFIG_PARTICIPANT;
-	return -1;	/* not in the config at all */
-}
-
-static size_t
 quorum(const struct replicator *r)
 {
-	return nvoters(r) / 2 + 1;
+	return replicator_nvoters(r) / 2 + 1;
 }
 
 static void
@@ -83,6 +62,20 @@ send_proposal(struct replicator *r, struct learner *l, const Envelope *env,
 	send_learner(r, l, &h, has_payload ? payload : "", has_payload ?
 	    len : 0);
 	l->streamed = env->zxid;
+}
+
+/* UPTODATE carries our membership: a learner synced by snapshot past a
+ * reconfig learns it here (ZooKeeper's NEWLEADER carries it). */
+static void
+send_uptodate(struct replicator *r, struct learner *l)
+{
+	PeerHeader h = replicator_peer_header(r, PeerType_UPTODATE);
+	char *text = xmalloc(MEMBERSHIP_TEXT_MAX);
+	size_t len = replicator_reconfig_text(r, text, MEMBERSHIP_TEXT_MAX);
+
+	h.epoch = r->new_epoch;
+	send_learner(r, l, &h, text, len);
+	free(text);
 }
 
 static struct learner *
@@ -350,7 +343,7 @@ establish(struct replicator *r)
 		if (!l->newleader_acked)
 			continue;
 		send_simple(r, l, PeerType_COMMIT, r->last_committed, 0);
-		send_simple(r, l, PeerType_UPTODATE, 0, 0);
+		send_uptodate(r, l);
 		l->state = LEARNER_UPTODATE;
 	}
 	replicator_serve(r, r->takeover_zxid);
@@ -412,7 +405,8 @@ advance_commit(struct replicator *r)
 		if (l->voter && l->state >= LEARNER_SYNCED)
 			acked[n++] = l->acked;
 	}
-	c = replicator_quorum_commit(acked, n, nvoters(r));
+	c = replicator_quorum_commit(acked, n, replicator_nvoters(r));
+	c = replicator_reconfig_limit(r, c);
 	if (c > r->last_proposed)
 		c = r->last_proposed;
 	if (c <= r->last_committed || zxid_epoch(c) < r->new_epoch)
@@ -458,7 +452,9 @@ followerinfo(struct replicator *r, struct peer_msg *m)
 	memcpy(l->ident, m->ident, m->ident_len);
 	l->ident_len = m->ident_len;
 	l->state = LEARNER_INFO;
-	l->voter = is_voter(r, m->h.sid) == 1 && m->h.arg == 0;
+	/* a server joining by reconfig: a non-voter until it commits */
+	l->observer = m->h.arg != 0;
+	l->voter = !l->observer && replicator_is_voter(r, m->h.sid) == 1;
 	l->accepted_epoch = m->h.epoch;
 	l->info_zxid = m->h.zxid;
 	l->last_heard_ms = loop_now_ms();
@@ -485,7 +481,7 @@ ack(struct replicator *r, struct learner *l, const PeerHeader *h)
 	if (h->arg == 1 && l->state == LEARNER_SYNCED && !l->newleader_acked) {
 		l->newleader_acked = 1;
 		if (r->established) {
-			send_simple(r, l, PeerType_UPTODATE, 0, 0);
+			send_uptodate(r, l);
 			l->state = LEARNER_UPTODATE;
 			log_info("learner sid=%u up to date", l->sid);
 		} else
@@ -510,8 +506,8 @@ replicator_leader_peer(struct replicator *r, struct peer_msg *m)
 {
 	struct learner *l;
 
-	if (is_voter(r, m->h.sid) < 0 || m->h.sid == r->myid) {
-		log_warnx("peer message from unknown sid=%u dropped", m->h.sid);
+	if (m->h.sid < 1 || m->h.sid > 254 || m->h.sid == r->myid) {
+		log_warnx("peer message from sid=%u dropped", m->h.sid);
 		return;
 	}
 	if (m->h.type == PeerType_FOLLOWERINFO) {
