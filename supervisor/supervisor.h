@@ -33,8 +33,6 @@ struct supervisor_role {
 	const char	*name;		/* executable is corral-<name> */
 	int		 order;		/* start ascending, stop descending */
 	int		 per_frontend;	/* instances = corral.frontends */
-	int		 on_voter;	/* runs on participant nodes */
-	int		 on_observer;	/* runs on observer nodes */
 };
 
 /* Restart throttling state of one child slot. */

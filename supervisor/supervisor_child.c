@@ -25,14 +25,17 @@ extern char **environ;
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* Start order: the store first, as everyone talks to it; frontends last. */
+/*
+ * Start order: the store first, as everyone talks to it; frontends last.
+ * An observer runs the same family (its replicator learns without a vote):
+ * a reconfig can turn a participant into an observer and back, live.
+ */
 static const struct supervisor_role roles[] = {
-	/* name		order	per_fe	voter	observer */
-	{ "store",	0,	0,	1,	0 },
-	{ "election",	1,	0,	1,	0 },
-	{ "replicator",	2,	0,	1,	0 },
-	{ "frontend",	3,	1,	1,	0 },
-	{ "observer",	0,	0,	0,	1 },
+	/* name		order	per_fe */
+	{ "store",	0,	0 },
+	{ "election",	1,	0 },
+	{ "replicator",	2,	0 },
+	{ "frontend",	3,	1 },
 };
 
 /* Variables that belong to us alone, or that we set per incarnation. */
@@ -43,13 +46,6 @@ static const char *const private_env[] = {
 };
 
 static char *envvar(const char *, ...) __attribute__((format(printf, 1, 2)));
-
-/* An observer node runs corral-observer instead of the voter roles. */
-static int
-observer_node(const struct config *cfg)
-{
-	return !config_standalone(cfg) && cfg->peer_type == CONFIG_OBSERVER;
-}
 
 /* Append one child slot; its executable must exist now, not at exec. */
 static void
@@ -80,15 +76,12 @@ add_slot(struct supervisor *sv, const struct supervisor_role *r, int inst,
 void
 supervisor_child_plan(struct supervisor *sv)
 {
-	int observer = observer_node(&sv->cfg);
-
 	for (int order = 0; order <= 3; order++)
 		for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 			const struct supervisor_role *r = &roles[i];
 			int n = r->per_frontend ? sv->cfg.frontends : 1;
 
-			if (r->order != order ||
-			    !(observer ? r->on_observer : r->on_voter))
+			if (r->order != order)
 				continue;
 			for (int inst = 1; inst <= n; inst++)
 				add_slot(sv, r, inst, n);

@@ -11,9 +11,9 @@
 
 #include "supervisor/supervisor_notify.c"
 
-static const struct supervisor_role store = { "store", 0, 0, 1, 0 };
-static const struct supervisor_role election = { "election", 1, 0, 1, 0 };
-static const struct supervisor_role frontend = { "frontend", 3, 1, 1, 0 };
+static const struct supervisor_role store = { "store", 0, 0 };
+static const struct supervisor_role election = { "election", 1, 0 };
+static const struct supervisor_role frontend = { "frontend", 3, 1 };
 
 #define R	SUPERVISOR_CHILD_READY
 #define S	SUPERVISOR_CHILD_STARTING
