@@ -360,6 +360,22 @@ split_host(const char *s, size_t *hostoff, const char **rest)
 	return (int)(e - s);
 }
 
+/*
+ * A host name or address: printable, no blank, and none of the characters
+ * that delimit a server spec or a membership line. Found by
+ * fuzz_membership: a reconfig's "joining" could carry a newline inside a
+ * host, which /zookeeper/config then printed as two bad lines.
+ */
+static int
+host_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!isgraph((unsigned char)s[i]) ||
+		    strchr(",;=|#!", s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
 /* "[clientAddr:]clientPort" after ';' in a 3.5-style server line. */
 static const char *
 parse_client(const char *s, struct config_server *sv, char *addr,
@@ -379,7 +395,7 @@ parse_client(const char *s, struct config_server *sv, char *addr,
 	memcpy(addr, s + off, (size_t)hl);
 	addr[hl] = '\0';
 	/* found by fuzz_config: " .0.0.0" was taken, printed, re-read trimmed */
-	if (strpbrk(addr, " \t") != NULL)
+	if (!host_chars(addr, strlen(addr)))
 		return "bad client address";
 	if (parse_port(rest, strlen(rest), &sv->client_port) < 0)
 		return "bad client port";
@@ -398,7 +414,7 @@ config_server_parse(const char *v, struct config_server *sv)
 	if ((hl = split_host(v, &off, &rest)) <= 0 || rest > end)
 		return "missing host";
 	hostlen = (size_t)hl;
-	if (hostlen >= sizeof(sv->host) || memchr(v + off, '|', hostlen))
+	if (hostlen >= sizeof(sv->host) || !host_chars(v + off, hostlen))
 		return "bad host";
 	memcpy(sv->host, v + off, hostlen);
 	len = strcspn(rest, ":;");

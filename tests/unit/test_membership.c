@@ -108,6 +108,9 @@ test_bad(void **state)
 		{ NULL, "1,2", NULL },			/* 1 voter left */
 		{ NULL, NULL, "server.1=127.0.0.1:1:2;3" },	/* 1 voter */
 		{ NULL, NULL, "garbage" },
+		/* fuzz_membership: a newline would forge a line of its own */
+		{ "server.5=a\nserver.6=b:1:2:participant;3", NULL, NULL },
+		{ "server.5=a b:1:2;3", NULL, NULL },
 		{ NULL, NULL, "server.1=127.0.0.1:1:2;3,server.2=127.0.0.1:1:5;6" },
 	};
 
