@@ -196,6 +196,29 @@ class ReconfigTest(MembershipTest):
         self.wait_modes({4: "follower"})
         self.assertEqual(self.config_of(4), text)
 
+    def test_add_remove_observer(self):
+        old = [(1, "participant"), (2, "participant"), (3, "participant")]
+        members = {1: old, 2: old, 3: old, 4: old + [(4, "observer")]}
+        c = self.make(4, members, [1, 2, 3])
+        self.wait_voters_ready([1, 2, 3])
+        c.start_node(4, wait=False)
+        # not a member yet: a non-voting learner (ZooKeeper's srvr calls it
+        # a follower, corral's an observer, as its own config says)
+        wait_for(lambda: c.mode(4) in ("follower", "observer"), 60,
+                 "node 4 to learn")
+        su = self.c.client(hosts=c.hosts_of([1, 2, 3]), auth_data=SUPER_AUTH)
+        data, _ = su.reconfig(joining=c.line(4, "observer"), leaving=None,
+                              new_members=None)
+        self.assertIn(c.line(4, "observer"), data.decode())
+        self.wait_modes({4: "observer"})
+        wait_for(lambda: self.config_of(4) == data.decode(), 20,
+                 "the observer to show the new config")
+        self.write_via([4], "/via-added-observer")
+        data, _ = su.reconfig(joining=None, leaving="4", new_members=None)
+        self.assertNotIn("server.4=", data.decode())
+        # the voters go on without it
+        self.write_via([1, 2, 3], "/observer-removed")
+
     def test_remove_participants(self):
         five = [(k, "participant") for k in range(1, 6)]
         c = self.make(5, {i: five for i in range(1, 6)}, range(1, 6))
@@ -224,6 +247,35 @@ class ReconfigTest(MembershipTest):
         c.start_node(3, wait=False)
         self.wait_voters_ready([1, 2, 3])
         self.assertEqual(self.config_of(3), text)
+
+    def test_change_roles(self):
+        four = [(k, "participant") for k in range(1, 5)]
+        c = self.make(4, {i: four for i in range(1, 5)}, range(1, 5))
+        leader = self.wait_voters_ready([1, 2, 3, 4])
+        k, a, b = [i for i in range(1, 5) if i != leader]
+        su = self.c.client(hosts=c.hosts_of([leader, a]),
+                           auth_data=SUPER_AUTH)
+        # demote k: the voters are leader, a, b, so leader and a are a
+        # quorum even with b and k gone
+        data, _ = su.reconfig(joining=c.line(k, "observer"), leaving=None,
+                              new_members=None)
+        self.assertIn(c.line(k, "observer"), data.decode())
+        self.wait_modes({k: "observer"})
+        self.write_via([k], "/observer-writes")
+        c.kill9(b)
+        c.kill9(k)
+        self.write_via([leader, a], "/two-of-three")
+        c.start_node(b, wait=False)
+        c.start_node(k, wait=False)
+        self.wait_modes({b: "follower", k: "observer"})
+        # promote k again: now leader and a alone are 2 of 4, no quorum
+        data, _ = su.reconfig(joining=c.line(k), leaving=None,
+                              new_members=None)
+        self.assertIn(c.line(k), data.decode())
+        self.wait_modes({k: "follower"})
+        c.kill9(b)
+        c.kill9(k)
+        self.assert_not_serving([leader, a])
 
     def test_errors(self):
         from kazoo.exceptions import (BadArgumentsError, BadVersionError,
