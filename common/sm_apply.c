@@ -470,7 +470,8 @@ op_reconfig(struct op_ctx *c, struct jute_reader *r, struct jute_writer *out)
 	len = q.members.len + snprintf(data + q.members.len, 32,
 	    "version=%" PRIx64, c->cmd->zxid);
 	undo_save_kind(c->sm, n, SM_U_DATA);
-	n->st.version = inc(n->st.version);
+	/* ZooKeeper's reconfig txn is a SetDataTxn with version -1 */
+	n->st.version = -1;
 	n->st.mzxid = (int64_t)c->cmd->zxid;
 	n->st.mtime = c->cmd->time;
 	sm_tree_set_data(c->sm, n, (const uint8_t *)data, len);

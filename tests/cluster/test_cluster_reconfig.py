@@ -184,9 +184,20 @@ class ReconfigTest(MembershipTest):
         version = text.split("\n")[-1]
         self.assertRegex(version, r"^version=[0-9a-f]+$")
         self.assertEqual(int(version.split("=")[1], 16), stat.mzxid)
+        self.assertEqual(stat.version, -1)      # a SetDataTxn with -1
         for i in range(1, 6):
             wait_for(lambda: self.config_of(i) == text, 20,
                      "node %d to show the new config" % i)
+        # a replica that reloads its tree shows the same data and stat
+        # (ZooKeeper sets mtime anew at a restart)
+        c.restart(5, wait=False)
+        self.wait_modes({5: "follower"})
+        k5 = self.c.node_client(5)
+        d5, st5 = k5.get("/zookeeper/config")
+        self.assertEqual(d5, data)
+        self.assertEqual((st5.mzxid, st5.version, st5.aversion),
+                         (stat.mzxid, stat.version, stat.aversion))
+        ch._close_client(k5)
         # 1, 4, 5 are a quorum of the five, not of the first three
         c.kill9(2)
         c.kill9(3)
