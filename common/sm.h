@@ -143,12 +143,12 @@ void	sm_cleanup_candidates(const struct sm *, int64_t now_ms,
 
 /*
  * The ensemble membership shown in /zookeeper/config ("server.N=..." lines
- * and "version=0", empty when standalone) and whether reconfig is enabled.
- * Each node sets them from its own config, as ZooKeeper does: they are not
- * replicated state.
+ * and "version=<hex>", empty when standalone; mzxid = version) and whether
+ * reconfig is enabled. Each node sets them from its own membership, as
+ * ZooKeeper does, unless a committed reconfig wrote a version as new.
  */
 void	sm_set_config(struct sm *, const char *text, size_t len,
-	    int64_t mtime, int reconfig_enabled);
+	    uint64_t version, int64_t mtime, int reconfig_enabled);
 
 /* --- persistence and snapshots (store, frontend load) --- */
 

@@ -131,6 +131,7 @@ struct frontend {
 	uint64_t	 log_req_to;
 	/* the replicator incarnation we submit to */
 	uint64_t	 repl_gen;
+	uint64_t	 membership;	/* version the replicator last told */
 	uint64_t	 repl_start;
 	int		 resubmit;	/* resend unsent writes once caught up */
 	int		 serving;	/* the replicator serves (not looking) */

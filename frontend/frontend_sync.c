@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/map.h"
+#include "common/membership.h"
 #include "common/xmalloc.h"
 
 static void
@@ -159,10 +160,35 @@ maybe_resubmit(struct frontend *f)
 	free(rv.v);
 }
 
+static void set_membership(struct frontend *);
+
+/*
+ * The replicator's membership changed without a command (a leader
+ * versioning zoo.cfg's, UPTODATE): take it from dataDir/membership.
+ */
+static void
+reload_membership(struct frontend *f, uint64_t version)
+{
+	struct membership *m = xmalloc(sizeof(*m));
+	char why[512];
+
+	f->membership = version;
+	if (membership_load(m, f->c->cfg.data_dir, why, sizeof(why)) == 0 &&
+	    m->version >= version) {
+		membership_to_config(m, &f->c->cfg);
+		if (f->sm != NULL)
+			set_membership(f);
+	}
+	free(m);
+}
+
 void
 frontend_sync_tick(struct frontend *f, const Envelope *env)
 {
 	f->mode = env->cxid;
+	if (env->membership > f->membership &&
+	    env->membership > f->c->cfg.membership_version)
+		reload_membership(f, env->membership);
 	if (env->generation == 0) {
 		/* looking for a leader: like ZooKeeper, serve no client */
 		if (f->serving)
@@ -245,8 +271,9 @@ set_membership(struct frontend *f)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	sm_set_config(f->sm, text, n, (int64_t)tv.tv_sec * 1000 +
-	    tv.tv_usec / 1000, f->c->cfg.reconfig_enabled);
+	sm_set_config(f->sm, text, n, f->c->cfg.membership_version,
+	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+	    f->c->cfg.reconfig_enabled);
 }
 
 static void

@@ -121,6 +121,7 @@ publish_tick(struct replicator *r)
 	env.zxid = r->last_committed;
 	env.generation = r->established ? r->service_gen : 0;
 	env.arg = (int64_t)r->start_zxid;
+	env.membership = r->c->cfg.membership_version;
 	/* for srvr's Mode line */
 	env.cxid = r->role == ROLE_FOLLOWING && r->observing ? MODE_OBSERVER :
 	    (int32_t)r->role;
@@ -232,8 +233,6 @@ send_looking(struct replicator *r)
 {
 	Envelope env = msg_env(MsgType_ELECTION_LOOKING);
 
-	if (config_self(&r->c->cfg) == NULL)
-		return;	/* removed by reconfig: we stay out */
 	env.zxid = r->store_logged;
 	env.seq = r->current_epoch;
 	msg_send(r->election, NULL, 0, &env, NULL, 0);
@@ -469,7 +468,7 @@ dispatch_frontends(struct loop *l, void *arg)
 static void
 election_result(struct replicator *r, const Envelope *env)
 {
-	if (r->role != ROLE_LOOKING || config_self(&r->c->cfg) == NULL)
+	if (r->role != ROLE_LOOKING)
 		return;
 	if (env->arg == STATE_LEADING && env->origin == r->myid)
 		replicator_lead(r);

@@ -238,6 +238,8 @@ uint64_t replicator_reconfig_limit(const struct replicator *, uint64_t c);
 void	replicator_reconfig_committed(struct replicator *,
 	    const struct proposal *);
 void	replicator_reconfig_abort(struct replicator *);
+/* A leader establishing its epoch versions a zoo.cfg membership. */
+void	replicator_reconfig_establish(struct replicator *);
 /* Our membership as text (UPTODATE's payload), and a learner taking it. */
 size_t	replicator_reconfig_text(const struct replicator *, char *, size_t);
 void	replicator_reconfig_learned(struct replicator *, const uint8_t *,

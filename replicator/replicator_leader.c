@@ -337,6 +337,7 @@ establish(struct replicator *r)
 	    "committing our log up to zxid=0x%" PRIx64, r->new_epoch,
 	    r->takeover_zxid);
 	replicator_commit(r, r->takeover_zxid);
+	replicator_reconfig_establish(r);
 	for (size_t i = 0; i < r->nlearners; i++) {
 		struct learner *l = r->learners[i];
 

@@ -11,7 +11,7 @@
  *   activate  when it commits, every replica switches to the new
  *             membership: quorums, its durable copy (dataDir/membership),
  *             the election's peers. A server whose role changed rejoins
- *             (looking); one that was removed stops serving.
+ *             (looking); one outside the membership learns without a vote.
  * Learners that sync past the reconfig by snapshot learn the membership
  * from UPTODATE, which carries the leader's.
  */
@@ -195,25 +195,30 @@ rejoin(struct loop *l, void *arg)
 	r->reconfig_rejoin = NULL;
 }
 
-/* Switch to membership m (its version set). */
+/*
+ * Switch to membership m (its version set). A server outside it goes on
+ * learning as a non-voter, as in ZooKeeper (a joiner before its reconfig,
+ * a removed server after); it keeps its own membership on disk, so a
+ * restart finds it where it was.
+ */
 static void
 install(struct replicator *r, const struct membership *m)
 {
 	struct config *cfg = &r->c->cfg;
-	int was = replicator_is_voter(r, r->myid), now;
+	int now;
 
 	if (m->version <= cfg->membership_version)
 		return;
+	now = membership_role(m, r->myid);
 	membership_to_config(m, cfg);
-	if (membership_save(m, cfg->data_dir) < 0)
+	if (now >= 0 && membership_save(m, cfg->data_dir) < 0)
 		log_warn("%s/%s: the new membership is not durable here",
 		    cfg->data_dir, MEMBERSHIP_FILE);
 	tell_election(r, m);
-	now = replicator_is_voter(r, r->myid);
-	log_info("reconfig: membership version %" PRIx64 " active: %d "
-	    "servers, %zu voters, we are %s", m->version, m->nservers,
+	log_info("membership version %" PRIx64 " active: %d servers, %zu "
+	    "voters, we are %s", m->version, m->nservers,
 	    replicator_nvoters(r), now == 1 ? "a participant" : now == 0 ?
-	    "an observer" : "not a member");
+	    "an observer" : "not a member (learning without a vote)");
 	if (r->role == ROLE_LEADING) {
 		for (size_t i = 0; i < r->nlearners; i++) {
 			struct learner *l = r->learners[i];
@@ -223,17 +228,33 @@ install(struct replicator *r, const struct membership *m)
 		}
 	}
 	/* after the commit at hand is out: the caller still walks state */
-	if (now == -1)
-		r->reconfig_rejoin = "removed from the ensemble by reconfig";
-	else if (r->role == ROLE_LEADING && now != 1)
+	if (r->role == ROLE_LEADING && now != 1)
 		r->reconfig_rejoin = "no longer a voter: another leads";
-	else if (r->role == ROLE_FOLLOWING && now != was)
+	else if (r->role == ROLE_FOLLOWING && now >= 0 &&
+	    now == r->observing)	/* a participant observing, or back */
 		r->reconfig_rejoin = now == 1 ? "now a participant" :
 		    "now an observer";
-	else if (r->role == ROLE_FOLLOWING && now == 1 && r->observing)
-		r->reconfig_rejoin = "now a participant";
 	if (r->reconfig_rejoin != NULL)
 		loop_add_timer(r->c->loop, 0, 0, rejoin, r);
+}
+
+/*
+ * Leader.lead (ZOOKEEPER-1783): with reconfig enabled, a membership still
+ * at version 0 (zoo.cfg's) takes the new epoch's first zxid as its
+ * version when a leader establishes it; learners take it from UPTODATE.
+ */
+void
+replicator_reconfig_establish(struct replicator *r)
+{
+	struct membership *m;
+
+	if (!r->c->cfg.reconfig_enabled || r->c->cfg.membership_version != 0)
+		return;
+	m = xmalloc(sizeof(*m));
+	membership_from_config(m, &r->c->cfg);
+	m->version = zxid_make((uint32_t)r->new_epoch, 0);
+	install(r, m);
+	free(m);
 }
 
 void

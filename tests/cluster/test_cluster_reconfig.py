@@ -305,6 +305,14 @@ class ReconfigTest(MembershipTest):
             su.reconfig(joining=None, leaving="2,3", new_members=None)
         data, stat = su.get("/zookeeper/config")
         cur = int(data.decode().split("\n")[-1].split("=")[1], 16)
+        # with reconfig on, the first leader versions zoo.cfg's membership
+        # with its epoch's first zxid, on every node (ZOOKEEPER-1783)
+        self.assertNotEqual(cur, 0)
+        self.assertEqual(cur & 0xffffffff, 0)
+        self.assertEqual(stat.mzxid, cur)
+        for i in (1, 2, 3):
+            wait_for(lambda: self.config_of(i) == data.decode(), 20,
+                     "node %d to show version %x" % (i, cur))
         with self.assertRaises(BadVersionError):
             su.reconfig(joining=None, leaving="3", new_members=None,
                         from_config=cur + 1)
