@@ -42,10 +42,10 @@ struct loop {
 	size_t		 nbefore;
 	int		 stop;
 	uint64_t	 iterations;
-	/* coalescing under load (see loop_run) */
-	long		 busy_us, delay_us, idle_us;
-	uint64_t	 last_wake_us;
-	int		 streak, engaged;
+	/* coalescing under load (see coalesce_update) */
+	long		 rate, delay_us;
+	uint64_t	 window_start_us, window_messages;
+	int		 engaged;
 };
 
 uint64_t
@@ -58,13 +58,24 @@ loop_now_ms(void)
 }
 
 /*
- * Coalescing defaults (see coalesce_update), measured on the 2-core
- * 3-node pseudo-cluster; CORRAL_LOOP_{BUSY,DELAY,IDLE}_US override them
- * for experiments, CORRAL_LOOP_DELAY_US=0 turns coalescing off.
+ * Coalescing (see coalesce_update): a loop that receives LOOP_RATE
+ * messages a second or more, over LOOP_WINDOW_US, sleeps LOOP_DELAY_US
+ * before each poll. Measured on the 2-core 3-node pseudo-cluster;
+ * CORRAL_LOOP_RATE / CORRAL_LOOP_DELAY_US override them for experiments,
+ * CORRAL_LOOP_DELAY_US=0 turns coalescing off.
  */
-#define LOOP_BUSY_US	300
-#define LOOP_DELAY_US	1000
-#define LOOP_IDLE_US	1000
+#define LOOP_RATE	5000
+#define LOOP_DELAY_US	4000
+#define LOOP_WINDOW_US	20000
+
+/* One loop per process: the messages its handlers received. */
+static uint64_t messages;
+
+void
+loop_note_messages(unsigned n)
+{
+	messages += n;
+}
 
 static uint64_t
 now_us(void)
@@ -89,9 +100,8 @@ loop_new(void)
 	struct loop *l = xcalloc(1, sizeof(*l));
 
 	l->next_timer_id = 1;
-	l->busy_us = env_long("CORRAL_LOOP_BUSY_US", LOOP_BUSY_US);
+	l->rate = env_long("CORRAL_LOOP_RATE", LOOP_RATE);
 	l->delay_us = env_long("CORRAL_LOOP_DELAY_US", LOOP_DELAY_US);
-	l->idle_us = env_long("CORRAL_LOOP_IDLE_US", LOOP_IDLE_US);
 	return l;
 }
 
@@ -255,32 +265,25 @@ run_timers(struct loop *l)
 }
 
 /*
- * Coalescing under load. A loop woken busy_us or less after its previous
- * wake-up, several times in a row, is taking messages one by one as fast
- * as they come: from then on it sleeps delay_us before each poll, so what
- * arrives meanwhile is read in one turn (fewer wake-ups, system calls and
- * ZeroMQ command round trips per message). It stops as soon as a poll has
- * to wait (idle_us) for work: a lightly loaded loop never sleeps, so
- * unloaded latency is unchanged.
+ * Coalescing under load. Over each LOOP_WINDOW_US, a loop that received
+ * at least rate messages a second is taking them in many small turns, each
+ * a wake-up of this thread and of ZeroMQ's I/O threads: for the next
+ * window it sleeps delay_us before each poll, so what arrives meanwhile is
+ * read in one turn (fewer wake-ups and system calls per message, larger
+ * group commits). Below that rate it never sleeps, so unloaded and lightly
+ * loaded latency are unchanged.
  */
 static void
-coalesce_update(struct loop *l, uint64_t t0, int rc)
+coalesce_update(struct loop *l)
 {
-	uint64_t t = now_us(), gap = t - l->last_wake_us;
+	uint64_t t = now_us(), span = t - l->window_start_us;
 
-	l->last_wake_us = t;
-	if (l->delay_us <= 0)
+	if (l->delay_us <= 0 || span < LOOP_WINDOW_US)
 		return;
-	if (l->engaged) {
-		if (rc <= 0 || t - t0 > (uint64_t)l->idle_us)
-			l->engaged = l->streak = 0;
-		return;
-	}
-	if (rc > 0 && gap < (uint64_t)l->busy_us) {
-		if (++l->streak >= 4)
-			l->engaged = 1;
-	} else
-		l->streak = 0;
+	l->engaged = (messages - l->window_messages) * 1000000 >=
+	    (uint64_t)l->rate * span;
+	l->window_start_us = t;
+	l->window_messages = messages;
 }
 
 int
@@ -289,7 +292,6 @@ loop_run(struct loop *l)
 	while (!l->stop) {
 		size_t n;
 		long timeout;
-		uint64_t t0;
 		int rc;
 
 		compact(l);
@@ -305,9 +307,7 @@ loop_run(struct loop *l)
 
 			nanosleep(&ts, NULL);
 		}
-		t0 = now_us();
 		rc = zmq_poll(l->items, (int)n, timeout);
-		coalesce_update(l, t0, rc);
 		l->iterations++;
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -323,6 +323,7 @@ loop_run(struct loop *l)
 				l->handlers[i].fn(l, l->handlers[i].arg);
 		}
 		run_timers(l);
+		coalesce_update(l);
 	}
 	return 0;
 }
