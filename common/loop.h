@@ -32,6 +32,11 @@ int	loop_run(struct loop *);
 void	loop_stop(struct loop *);
 /* Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
+/*
+ * Count messages received (common/msg.c does, for every ZeroMQ message):
+ * the process's loop coalesces wake-ups when they come fast (loop.c).
+ */
+void	loop_note_messages(unsigned n);
 /* Iterations so far (exported as a metric). */
 uint64_t loop_iterations(const struct loop *);
 

@@ -8,6 +8,7 @@
 #include <pb_encode.h>
 
 #include "common/log.h"
+#include "common/loop.h"
 
 Envelope
 msg_env(MsgType type)
@@ -94,6 +95,7 @@ msg_recv_header(void *sock, int router, uint8_t *ident, size_t *ident_len,
 		zmq_msg_close(hdr);
 		return -1;
 	}
+	loop_note_messages(1);
 	return 0;
 }
 

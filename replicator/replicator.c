@@ -33,6 +33,7 @@
 #define STORE_HELLO_MS		200	/* re-learn the store's state */
 #define STORE_RESEND_MS		500	/* no ACK progress: resend proposals */
 #define ELECTION_RESEND_MS	1000
+#define STORE_COMMIT_DEFER_MS	20	/* a STORE_COMMIT waits at most this */
 
 #define OP_CREATE_SESSION	(-10)
 #define OP_CLOSE_SESSION	(-11)
@@ -80,8 +81,8 @@ role_name(enum repl_role role)
 	return "?";
 }
 
-void
-replicator_send_store(struct replicator *r, const Envelope *env,
+static void
+send_store_raw(struct replicator *r, const Envelope *env,
     const void *payload, size_t len)
 {
 	Envelope e = *env;
@@ -89,6 +90,35 @@ replicator_send_store(struct replicator *r, const Envelope *env,
 	e.generation = r->incarnation;
 	if (msg_send(r->store, NULL, 0, &e, payload, len) < 0)
 		fatal("send %s to store", msg_type_name(e.type));
+}
+
+void
+replicator_flush_store_commit(struct replicator *r)
+{
+	Envelope env;
+
+	if (r->store_commit_to <= r->store_commit_sent)
+		return;
+	env = msg_env(MsgType_STORE_COMMIT);
+	env.zxid = r->store_commit_to;
+	send_store_raw(r, &env, NULL, 0);
+	r->store_commit_sent = r->store_commit_to;
+	r->store_commit_ms = loop_now_ms();
+}
+
+/*
+ * Every request but an append first carries the pending commit target, so
+ * the store sees COMMITs and the rest in the order they were decided.
+ */
+void
+replicator_send_store(struct replicator *r, const Envelope *env,
+    const void *payload, size_t len)
+{
+	if (env->type == MsgType_STORE_APPEND)
+		r->appends_sent = 1;
+	else
+		replicator_flush_store_commit(r);
+	send_store_raw(r, env, payload, len);
 }
 
 static void
@@ -185,8 +215,6 @@ publish(struct replicator *r, struct proposal *p)
 void
 replicator_commit(struct replicator *r, uint64_t zxid)
 {
-	Envelope env;
-
 	if (zxid <= r->last_committed)
 		return;
 	for (size_t i = 0; i < r->qlen; i++) {
@@ -201,9 +229,8 @@ replicator_commit(struct replicator *r, uint64_t zxid)
 		}
 	}
 	r->last_committed = zxid;
-	env = msg_env(MsgType_STORE_COMMIT);
-	env.zxid = zxid;
-	replicator_send_store(r, &env, NULL, 0);
+	/* the STORE_COMMIT goes before the loop sleeps (before_sleep) */
+	r->store_commit_to = zxid;
 	replicator_queue_trim(r);
 }
 
@@ -325,6 +352,7 @@ store_state(struct replicator *r, const Envelope *env)
 	int first = !r->store_known;
 
 	r->store_known = 1;
+	r->store_commit_sent = 0;	/* it may have restarted: tell it again */
 	r->store_applied = env->prev_zxid;
 	r->accepted_epoch = env->accepted_epoch;
 	r->current_epoch = env->current_epoch;
@@ -534,6 +562,28 @@ on_tick(struct loop *l, void *arg)
 		publish_tick(r);
 }
 
+/*
+ * Once per loop iteration: count the ACKs read (leader), then tell the
+ * store what is committed, with the appends of this iteration when there
+ * were any, else once nothing is in flight or the target is
+ * STORE_COMMIT_DEFER_MS old. A COMMIT alone would wake the store for an
+ * apply that can as well join its next group commit.
+ */
+static void
+before_sleep(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+
+	(void)l;
+	if (r->advance_pending)
+		replicator_leader_advance(r);
+	if (r->store_commit_to > r->store_commit_sent && (r->appends_sent ||
+	    r->qlen == 0 ||
+	    loop_now_ms() - r->store_commit_ms >= STORE_COMMIT_DEFER_MS))
+		replicator_flush_store_commit(r);
+	r->appends_sent = 0;
+}
+
 static void
 on_store_hello(struct loop *l, void *arg)
 {
@@ -603,6 +653,7 @@ replicator_main(struct child *c)
 		replicator_peer_bind(&r);
 		loop_add_sock(c->loop, r.quorum, dispatch_quorum, &r);
 	}
+	loop_before_sleep(c->loop, before_sleep, &r);
 	loop_add_timer(c->loop, TICK_INTERVAL_MS, 1, on_tick, &r);
 	loop_add_timer(c->loop, STORE_HELLO_MS, 1, on_store_hello, &r);
 	loop_add_timer(c->loop, ELECTION_RESEND_MS, 1, on_election, &r);

@@ -105,6 +105,16 @@ struct replicator {
 	uint64_t	 start_zxid;	/* committed when this service began */
 	uint64_t	 last_proposed;	/* leader: stamped; learner: received */
 	uint64_t	 last_committed;
+	/*
+	 * Coalesced per loop iteration (flushed before the loop sleeps):
+	 * the store's COMMIT target rides with the iteration's appends, and
+	 * a leader recomputes the quorum once for all the ACKs it read.
+	 */
+	uint64_t	 store_commit_to;	/* committed by replicator_commit */
+	uint64_t	 store_commit_sent;	/* last STORE_COMMIT zxid */
+	uint64_t	 store_commit_ms;	/* when it was sent */
+	int		 appends_sent;		/* this iteration */
+	int		 advance_pending;	/* leader: ACKs to count */
 	/* proposals (oldest first) until committed and durable here */
 	struct proposal	*q;
 	size_t		 qhead, qlen, qcap;
@@ -156,6 +166,8 @@ void	replicator_propose(struct replicator *, Envelope *, const void *,
 void	replicator_commit(struct replicator *, uint64_t zxid);
 void	replicator_send_store(struct replicator *, const Envelope *,
 	    const void *, size_t);
+/* Send the store the commit target now if it is behind. */
+void	replicator_flush_store_commit(struct replicator *);
 void	replicator_store_epoch(struct replicator *, uint64_t accepted,
 	    uint64_t current);
 /* A new service generation: frontends catch up to from, then resubmit. */
@@ -208,6 +220,8 @@ void	replicator_leader_store(struct replicator *, struct msg *);
 void	replicator_leader_store_state(struct replicator *);
 void	replicator_leader_proposed(struct replicator *, struct proposal *);
 void	replicator_leader_store_ack(struct replicator *);
+/* Commit what a quorum holds, ours included (once per loop iteration). */
+void	replicator_leader_advance(struct replicator *);
 void	replicator_leader_tick(struct replicator *);
 void	replicator_leader_stop(struct replicator *);
 

@@ -390,14 +390,14 @@ replicator_leader_store_state(struct replicator *r)
 	maybe_establish(r);
 }
 
-/* Commit what a quorum holds, ours included. */
-static void
-advance_commit(struct replicator *r)
+void
+replicator_leader_advance(struct replicator *r)
 {
 	uint64_t acked[1 + 64], c;
 	size_t n = 0;
 
-	if (!r->established)
+	r->advance_pending = 0;
+	if (r->role != ROLE_LEADING || !r->established)
 		return;
 	acked[n++] = r->store_logged;
 	for (size_t i = 0; i < r->nlearners && n < 65; i++) {
@@ -418,10 +418,11 @@ advance_commit(struct replicator *r)
 			send_simple(r, r->learners[i], PeerType_COMMIT, c, 0);
 }
 
+/* ACKs read in one loop iteration are counted once, before it sleeps. */
 void
 replicator_leader_store_ack(struct replicator *r)
 {
-	advance_commit(r);
+	r->advance_pending = 1;
 }
 
 void
@@ -488,7 +489,7 @@ ack(struct replicator *r, struct learner *l, const PeerHeader *h)
 		} else
 			maybe_establish(r);
 	}
-	advance_commit(r);
+	r->advance_pending = 1;
 }
 
 static void

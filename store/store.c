@@ -190,9 +190,20 @@ before_sleep(struct loop *l, void *arg)
 	struct store *s = arg;
 
 	(void)l;
-	store_log_flush(s);
+	store_log_group_commit(s);
 	child_status(s->child, "logged=0x%" PRIx64 " applied=0x%" PRIx64,
 	    s->durable, s->applied);
+}
+
+/* What the group commit left unapplied is applied within STORE_APPLY_MS. */
+static void
+on_apply(struct loop *l, void *arg)
+{
+	struct store *s = arg;
+
+	(void)l;
+	if (s->applied < (s->commit_to < s->logged ? s->commit_to : s->logged))
+		store_log_flush(s);
 }
 
 /* RocksDB lives under dataLogDir when set, as ZooKeeper puts its txn log. */
@@ -236,6 +247,7 @@ store_main(int argc, char **argv)
 	s->router = endpoint_bind(s->child->zctx, EP_STORE, s->child->rundir);
 	loop_add_sock(s->child->loop, s->router, dispatch_router, s);
 	loop_before_sleep(s->child->loop, before_sleep, s);
+	loop_add_timer(s->child->loop, STORE_APPLY_MS, 1, on_apply, s);
 	child_ready(s->child);
 	loop_run(s->child->loop);
 

@@ -37,6 +37,8 @@
 /* Bound one group commit: stop reading the socket past these. */
 #define STORE_BATCH_MAX_MSGS	4096
 #define STORE_BATCH_MAX_BYTES	(64 * 1024 * 1024)
+/* Under load, committed entries are applied at least this often (ms). */
+#define STORE_APPLY_MS		50
 
 enum store_cf {
 	STORE_CF_DEFAULT,
@@ -89,6 +91,7 @@ struct store {
 	uint64_t	 durable;	/* last logged and synced */
 	uint64_t	 log_base;	/* the log holds (log_base, logged] */
 	uint64_t	 applied;	/* last applied to sm and batch */
+	uint64_t	 applied_ms;	/* when the tree was last applied */
 	uint64_t	 commit_to;	/* highest STORE_COMMIT seen */
 	uint64_t	 accepted_epoch;
 	uint64_t	 current_epoch;
@@ -181,6 +184,8 @@ void	store_log_append(struct store *, const Envelope *, const uint8_t *,
  * highest durable zxid.
  */
 void	store_log_flush(struct store *);
+/* The same, but the apply may wait (see store_log.c); once per iteration. */
+void	store_log_group_commit(struct store *);
 /*
  * STORE_TRUNC: make every entry above zxid go, durably (flushes first).
  * Returns -1 without truncating when an applied entry is above zxid.

@@ -27,6 +27,7 @@
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/loop.h"
 #include "common/xmalloc.h"
 #include "common/zxid.h"
 
@@ -374,13 +375,27 @@ send_ack(struct store *s)
 		log_warn("send STORE_ACK zxid=0x%" PRIx64, env.zxid);
 }
 
-void
-store_log_flush(struct store *s)
+/*
+ * Write the open batch: appends with sync, then ACK. Committed entries
+ * are applied to the durable tree in the same batch when apply is set;
+ * else (the group commit under load) only once STORE_APPLY_MS have passed
+ * since the last apply or the batch has no append, so the tree's writes
+ * (each changed node, its parent, lastApplied) are paid once per many
+ * commands instead of once per group commit, and stay out of the synced
+ * write the ACK waits for. The log is the durable record either way: a
+ * restart replays (lastApplied, committed].
+ */
+static void
+flush(struct store *s, int apply)
 {
 	uint64_t upto = s->commit_to < s->logged ? s->commit_to : s->logged;
+	uint64_t now = loop_now_ms();
 
-	if (upto > s->applied)
+	if (upto > s->applied && (apply || s->batch_appends == 0 ||
+	    now - s->applied_ms >= STORE_APPLY_MS)) {
 		store_tree_apply(s, upto);
+		s->applied_ms = now;
+	}
 	if (s->applied_since_trim >= trim_every(s))
 		trim(s);
 	if (rocksdb_writebatch_count(s->batch) > 0) {
@@ -395,6 +410,18 @@ store_log_flush(struct store *s)
 	cache_bound(s);
 	if (s->ack_pending)
 		send_ack(s);
+}
+
+void
+store_log_flush(struct store *s)
+{
+	flush(s, 1);
+}
+
+void
+store_log_group_commit(struct store *s)
+{
+	flush(s, 0);
 }
 
 /*

@@ -199,6 +199,7 @@ store_snap_send_sessions(struct store *s, const struct msg *m)
 	struct snap_ctx c = { .s = s, .req = m };
 	Envelope env = msg_env(MsgType_STORE_SESSIONS);
 
+	store_log_flush(s);	/* the tree at everything committed */
 	jute_writer_init(&c.chunk);
 	sm_foreach_session(s->sm, sessions_cb, &c);
 	env.zxid = s->applied;
@@ -224,6 +225,7 @@ store_snap_send_cleanup(struct store *s, const struct msg *m)
 	struct snap_ctx c = { .s = s, .req = m };
 	Envelope env = msg_env(MsgType_STORE_CLEANUP);
 
+	store_log_flush(s);	/* the tree at everything committed */
 	jute_writer_init(&c.chunk);
 	sm_cleanup_candidates(s->sm, m->env.time, cleanup_cb, &c);
 	env.zxid = s->applied;
