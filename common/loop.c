@@ -78,13 +78,22 @@ loop_note_messages(unsigned n)
 	messages += n;
 }
 
-static uint64_t
-now_us(void)
+uint64_t
+loop_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+loop_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static long
@@ -279,7 +288,7 @@ run_timers(struct loop *l)
 static void
 coalesce_update(struct loop *l)
 {
-	uint64_t t = now_us(), span = t - l->window_start_us, rate;
+	uint64_t t = loop_now_us(), span = t - l->window_start_us, rate;
 
 	if (l->delay_us <= 0 || span < LOOP_WINDOW_US)
 		return;

@@ -30,8 +30,10 @@ void	loop_before_sleep(struct loop *, loop_fn *fn, void *arg);
 /* Run until loop_stop(); returns 0. */
 int	loop_run(struct loop *);
 void	loop_stop(struct loop *);
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds, monotonic microseconds, wall-clock ms. */
 uint64_t loop_now_ms(void);
+uint64_t loop_now_us(void);
+uint64_t loop_wall_ms(void);
 /*
  * Count messages received (common/msg.c does, for every ZeroMQ message):
  * the process's loop coalesces wake-ups when they come fast (loop.c).

@@ -527,14 +527,6 @@ expiry_print(struct expiry_dump *d)
 	d->n = d->cap = 0;
 }
 
-static uint64_t
-wall_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ExpiryQueue.roundToNextInterval, on the wall clock for display. */
 static uint64_t
@@ -542,7 +534,7 @@ next_interval(const struct frontend *f, int32_t timeout)
 {
 	uint64_t tick = (uint64_t)f->c->cfg.tick_time;
 
-	return ((wall_now_ms() + (uint64_t)timeout) / tick + 1) * tick;
+	return ((loop_wall_ms() + (uint64_t)timeout) / tick + 1) * tick;
 }
 
 /*

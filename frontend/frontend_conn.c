@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/child.h"
@@ -89,15 +88,6 @@ too_many(struct frontend *f, const char *ip)
 	return ic.n >= max;
 }
 
-/* cons shows when a connection was made (est=), as epoch ms. */
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 accept_all(struct frontend *f)
@@ -134,7 +124,7 @@ accept_all(struct frontend *f)
 		c->id = ++f->next_conn_id;
 		c->fd = fd;
 		c->state = CONN_HANDSHAKE;
-		c->est_ms = wall_ms();
+		c->est_ms = loop_wall_ms();	/* cons: est= */
 		c->last_cxid = -1;
 		snprintf(c->peer, sizeof(c->peer), "%s:%u", ip,
 		    ntohs(sin.sin_port));

@@ -8,10 +8,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/loop.h"
 #include "common/map.h"
 #include "common/xmalloc.h"
 
@@ -53,14 +53,6 @@
 #define ZUNIMPLEMENTED		(-6)
 #define ZMARSHALLINGERROR	(-5)
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int
 is_write(int32_t op)
@@ -100,7 +92,7 @@ static void
 record_latency(struct frontend *f, struct conn *c, int32_t op,
     uint64_t start)
 {
-	uint64_t d = now_us() - start;
+	uint64_t d = loop_now_us() - start;
 
 	if (f->lat_count == 0 || d < f->lat_min_us)
 		f->lat_min_us = d;
@@ -221,7 +213,7 @@ new_req(int32_t xid, int32_t op, const uint8_t *p, size_t n)
 	r->opcode = op;
 	r->payload = n ? xmemdup(p, n) : NULL;
 	r->len = n;
-	r->start_us = now_us();
+	r->start_us = loop_now_us();
 	jute_writer_init(&r->reply);
 	return r;
 }
@@ -266,7 +258,7 @@ frontend_request_packet(struct frontend *f, struct conn *c,
 		return;
 	}
 	if (!is_write(h.type) && c->head == NULL) {
-		uint64_t t0 = now_us();
+		uint64_t t0 = loop_now_us();
 
 		execute_read(f, c, h.xid, h.type, p, n);
 		record_latency(f, c, h.type, t0);
