@@ -672,18 +672,32 @@ finish_self(struct parse *p)
 		    sizeof(c->client_port_address), addr);
 }
 
+int
+config_server_role(const struct config_server *sv, int n, uint32_t sid)
+{
+	for (int i = 0; i < n; i++)
+		if (sv[i].id == sid)
+			return sv[i].type == CONFIG_PARTICIPANT;
+	return -1;
+}
+
+int
+config_server_voters(const struct config_server *sv, int n)
+{
+	int voters = 0;
+
+	for (int i = 0; i < n; i++)
+		voters += sv[i].type == CONFIG_PARTICIPANT;
+	return voters;
+}
+
 /* Quorum mode as ZooKeeper decides it: 2+ voters, observers, or forced. */
 static int
 quorum_mode(const struct config *c)
 {
-	int voters = 0, observers = 0;
+	int voters = config_server_voters(c->servers, c->nservers);
 
-	for (int i = 0; i < c->nservers; i++)
-		if (c->servers[i].type == CONFIG_OBSERVER)
-			observers++;
-		else
-			voters++;
-	return voters >= 2 || observers > 0 ||
+	return voters >= 2 || voters < c->nservers ||
 	    (c->nservers > 0 && !c->standalone_enabled);
 }
 
@@ -692,14 +706,11 @@ static void
 finish_servers(struct parse *p)
 {
 	struct config *c = p->cfg;
-	int voters = 0;
 
 	if (!quorum_mode(c) || c->data_dir[0] == '\0')
 		return;
-	for (int i = 0; i < c->nservers; i++)
-		voters += c->servers[i].type == CONFIG_PARTICIPANT;
 	p->line = 0;
-	if (voters == 0) {
+	if (config_server_voters(c->servers, c->nservers) == 0) {
 		perr(p, "server", "no participant among the server.N lines");
 		return;
 	}

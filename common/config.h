@@ -90,6 +90,10 @@ size_t	config_membership(const struct config *, char *buf, size_t len);
  * into sv (id untouched). NULL, or why it is bad.
  */
 const char *config_server_parse(const char *spec, struct config_server *sv);
+/* The role of sid among servers[0..n): 1 participant, 0 observer, -1 none. */
+int	config_server_role(const struct config_server *, int n, uint32_t sid);
+/* How many of servers[0..n) are participants. */
+int	config_server_voters(const struct config_server *, int n);
 /* This node's server entry, NULL in standalone mode. */
 const struct config_server *config_self(const struct config *);
 

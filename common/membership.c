@@ -48,6 +48,23 @@ find(struct membership *m, uint32_t id)
 	return NULL;
 }
 
+/* Add sv, or replace the server with its id; -1 with why when full. */
+static int
+put_server(struct membership *m, const struct config_server *sv, char *why,
+    size_t whylen)
+{
+	struct config_server *old = find(m, sv->id);
+
+	if (old != NULL)
+		*old = *sv;
+	else if (m->nservers == CONFIG_MAX_SERVERS) {
+		fail(why, whylen, "too many servers", NULL);
+		return -1;
+	} else
+		m->servers[m->nservers++] = *sv;
+	return 0;
+}
+
 void
 membership_from_config(struct membership *m, const struct config *c)
 {
@@ -169,11 +186,8 @@ membership_parse(struct membership *m, const char *text, size_t len,
 		else if (find(m, sv.id) != NULL) {
 			fail(why, whylen, "duplicate server id", line);
 			rc = -1;
-		} else if (m->nservers == CONFIG_MAX_SERVERS) {
-			fail(why, whylen, "too many servers", NULL);
-			rc = -1;
 		} else
-			m->servers[m->nservers++] = sv;
+			rc = put_server(m, &sv, why, whylen);
 	}
 	free(buf);
 	sort(m);
@@ -251,20 +265,13 @@ membership_check_ids(const struct membership *m, char *why, size_t whylen)
 int
 membership_voters(const struct membership *m)
 {
-	int n = 0;
-
-	for (int i = 0; i < m->nservers; i++)
-		n += m->servers[i].type == CONFIG_PARTICIPANT;
-	return n;
+	return config_server_voters(m->servers, m->nservers);
 }
 
 int
 membership_role(const struct membership *m, uint32_t sid)
 {
-	for (int i = 0; i < m->nservers; i++)
-		if (m->servers[i].id == sid)
-			return m->servers[i].type == CONFIG_PARTICIPANT;
-	return -1;
+	return config_server_role(m->servers, m->nservers, sid);
 }
 
 int
@@ -324,7 +331,7 @@ incremental(struct membership *next, const char *joining,
 	save = NULL;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL && rc == 0;
 	    tok = strtok_r(NULL, ",", &save)) {
-		struct config_server sv, *old;
+		struct config_server sv;
 
 		if (parse_line(tok, &sv, why, whylen) < 0) {
 			rc = -1;
@@ -343,15 +350,8 @@ incremental(struct membership *next, const char *joining,
 				    "another server", sv.host);
 				rc = -1;
 			}
-		if (rc < 0)
-			break;
-		if ((old = find(next, sv.id)) != NULL)
-			*old = sv;
-		else if (next->nservers == CONFIG_MAX_SERVERS) {
-			fail(why, whylen, "too many servers", NULL);
-			rc = -1;
-		} else
-			next->servers[next->nservers++] = sv;
+		if (rc == 0)
+			rc = put_server(next, &sv, why, whylen);
 	}
 	free(buf);
 	sort(next);

@@ -105,18 +105,6 @@ sm_new(void)
 	return sm;
 }
 
-/* The version line of a membership text, 0 if none. */
-static uint64_t
-text_version(const uint8_t *d, int32_t len)
-{
-	const char *v = NULL;
-
-	for (int32_t i = 0; i + 8 <= len; i++)
-		if (memcmp(d + i, "version=", 8) == 0)
-			v = (const char *)d + i + 8;
-	return v != NULL ? strtoull(v, NULL, 16) : 0;
-}
-
 void
 sm_set_config(struct sm *sm, const char *text, size_t len, uint64_t version,
     int64_t mtime, int reconfig_enabled)
@@ -127,9 +115,11 @@ sm_set_config(struct sm *sm, const char *text, size_t len, uint64_t version,
 	/* standalone: ZooKeeper leaves the node as created (version 0) */
 	if (n == NULL || len == 0)
 		return;
-	/* a committed reconfig may have written a newer one */
-	if (n->data_len > 0 && text_version(n->data, n->data_len) >= version &&
-	    n->st.mzxid != 0)
+	/*
+	 * Its mzxid is its version (a reconfig's zxid, or the one set here):
+	 * a committed reconfig may have written a newer one than ours.
+	 */
+	if (n->st.mzxid != 0 && (uint64_t)n->st.mzxid >= version)
 		return;
 	sm_tree_set_data(sm, n, (const uint8_t *)text, (int32_t)len);
 	/* QuorumPeer writes it with setData version -1 at startup */

@@ -26,9 +26,7 @@ election_vote_index(const struct config *cfg, uint32_t sid)
 int
 election_vote_is_voter(const struct config *cfg, uint32_t sid)
 {
-	int i = election_vote_index(cfg, sid);
-
-	return i >= 0 && cfg->servers[i].type == CONFIG_PARTICIPANT;
+	return config_server_role(cfg->servers, cfg->nservers, sid) == 1;
 }
 
 int
@@ -68,11 +66,9 @@ election_quorum_reached(const struct election_vote *votes, int n,
     const struct election_vote *target, const struct config *cfg)
 {
 	uint8_t seen[256];
-	int participants = 0, acks = 0;
+	int participants = config_server_voters(cfg->servers, cfg->nservers);
+	int acks = 0;
 
-	for (int i = 0; i < cfg->nservers; i++)
-		if (cfg->servers[i].type == CONFIG_PARTICIPANT)
-			participants++;
 	memset(seen, 0, sizeof(seen));
 	for (int i = 0; i < n; i++) {
 		uint32_t sid = votes[i].sid;

@@ -224,17 +224,6 @@ open_fds(void)
 	return n > 0 ? n - 1 : 0;	/* not the one opendir holds */
 }
 
-/* Voting members of the ensemble (the leader's zk_quorum_size). */
-static int
-quorum_size(const struct config *cfg)
-{
-	int n = 0;
-
-	for (int i = 0; i < cfg->nservers; i++)
-		n += cfg->servers[i].type == CONFIG_PARTICIPANT;
-	return n;
-}
-
 /* The subset of ZooKeeper 3.8's mntr keys that corral has, in its order. */
 static void
 mntr(struct frontend *f, struct conn *c, FILE *out)
@@ -273,7 +262,8 @@ mntr(struct frontend *f, struct conn *c, FILE *out)
 	fprintf(out, "zk_max_latency\t%" PRIu64 "\n", f->lat_max_us / 1000);
 	fprintf(out, "zk_connection_rejected\t%" PRIu64 "\n", f->conn_rejected);
 	if (f->mode == 3)
-		fprintf(out, "zk_quorum_size\t%d\n", quorum_size(&f->c->cfg));
+		fprintf(out, "zk_quorum_size\t%d\n", config_server_voters(
+		    f->c->cfg.servers, f->c->cfg.nservers));
 }
 
 static void

@@ -58,7 +58,6 @@ frontend_reconfig_prepare(struct frontend *f, struct conn *c, struct req *r)
 	char *joining, *leaving, *members, why[512];
 	char *text = NULL;
 	int32_t err = 0;
-	int rc;
 
 	if (!cfg->reconfig_enabled)
 		return ZRECONFIGDISABLED;
@@ -76,8 +75,8 @@ frontend_reconfig_prepare(struct frontend *f, struct conn *c, struct req *r)
 	members = cstr(&q.members);
 	if (q.cur_config_id != -1 && (uint64_t)q.cur_config_id != cur->version)
 		err = ZBADVERSION;
-	else if ((rc = membership_reconfig(cur, joining, leaving, members,
-	    cfg->standalone_enabled, next, why, sizeof(why))) < 0) {
+	else if (membership_reconfig(cur, joining, leaving, members,
+	    cfg->standalone_enabled, next, why, sizeof(why)) < 0) {
 		log_info("client=%s: reconfig refused: %s", c->peer, why);
 		err = ZBADARGUMENTS;
 	} else if ((err = sm_check_perm(f->sm, "/zookeeper/config",

@@ -41,21 +41,15 @@ replicator_is_voter(const struct replicator *r, uint32_t sid)
 {
 	const struct config *cfg = &r->c->cfg;
 
-	for (int i = 0; i < cfg->nservers; i++)
-		if (cfg->servers[i].id == sid)
-			return cfg->servers[i].type == CONFIG_PARTICIPANT;
-	return -1;
+	return config_server_role(cfg->servers, cfg->nservers, sid);
 }
 
 size_t
 replicator_nvoters(const struct replicator *r)
 {
 	const struct config *cfg = &r->c->cfg;
-	size_t n = 0;
 
-	for (int i = 0; i < cfg->nservers; i++)
-		n += cfg->servers[i].type == CONFIG_PARTICIPANT;
-	return n;
+	return (size_t)config_server_voters(cfg->servers, cfg->nservers);
 }
 
 /* The member list a reconfig command carries (frontend_reconfig.c). */
@@ -79,20 +73,23 @@ command_members(const void *payload, size_t len, struct membership *m,
 	return 0;
 }
 
+/* A learner synced with us that votes in membership m. */
+static int
+synced_voter(const struct learner *l, const struct membership *m)
+{
+	return l->state >= LEARNER_SYNCED && !l->observer &&
+	    membership_role(m, l->sid) == 1;
+}
+
 /* isQuorumSynced: most new voters are us or learners synced with us. */
 static int
 quorum_synced(const struct replicator *r, const struct membership *next)
 {
-	int voters = membership_voters(next), synced = 0;
+	int voters = membership_voters(next);
+	int synced = membership_role(next, r->myid) == 1;
 
-	synced += membership_role(next, r->myid) == 1;
-	for (size_t i = 0; i < r->nlearners; i++) {
-		const struct learner *l = r->learners[i];
-
-		if (l->state >= LEARNER_SYNCED && !l->observer &&
-		    membership_role(next, l->sid) == 1)
-			synced++;
-	}
+	for (size_t i = 0; i < r->nlearners; i++)
+		synced += synced_voter(r->learners[i], next);
 	return 2 * synced > voters;
 }
 
@@ -149,8 +146,7 @@ quorum_of(const struct replicator *r, const struct membership *m)
 	for (size_t i = 0; i < r->nlearners && n < nitems(acked); i++) {
 		const struct learner *l = r->learners[i];
 
-		if (l->state >= LEARNER_SYNCED && !l->observer &&
-		    membership_role(m, l->sid) == 1)
+		if (synced_voter(l, m))
 			acked[n++] = l->acked;
 	}
 	return replicator_quorum_commit(acked, n,
