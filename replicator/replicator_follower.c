@@ -145,7 +145,17 @@ uptodate(struct replicator *r, const struct peer_msg *m)
 	replicator_commit(r, c);
 	if (m->has_payload)
 		replicator_reconfig_learned(r, m->payload, m->len);
-	replicator_serve(r, r->leader_takeover);
+	/*
+	 * Our frontends resubmit what they have not seen committed once they
+	 * reach the start we give them. A write we forwarded before this sync
+	 * may already be (or soon be) committed by the same leader: it is in
+	 * what the leader sent us up to now, never after, since the leader
+	 * proposes a learner's requests only while it is up to date. Start
+	 * at the end of what we received, not at the leader's takeover, or
+	 * that write is applied twice.
+	 */
+	replicator_serve(r, r->last_proposed > r->leader_takeover ?
+	    r->last_proposed : r->leader_takeover);
 	replicator_settled(r);
 }
 

@@ -708,6 +708,15 @@ class Cluster:
             "node %d supervisor to restart %s" % (i, role))
         return old, new
 
+    def signal_child(self, i, role, sig):
+        """Send sig to node i's child `role` (corral only); returns its pid."""
+        if self.target != "corral":
+            raise unittest.SkipTest("child processes exist in corral only")
+        pid = wait_for(lambda: self.children(i).get(role), 10,
+                       "node %d child %s to exist" % (i, role))
+        signal_snapshot([(pid, proc_starttime(pid))], sig)
+        return pid
+
     # -- clients
     def client(self, hosts=None, timeout=10.0, start=True, **kw):
         """A KazooClient (default: all hosts), closed at cleanup."""

@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""Each write is applied once, across a follower's re-sync.
+
+A frontend keeps the writes its replicator has not answered, and after the
+replicator starts a new service generation (a re-sync), it resubmits those
+it has not seen committed. A write the old generation forwarded to the
+leader and the leader committed must not be resubmitted: it would be
+applied twice. The follower's replicator is frozen past syncLimit while a
+client keeps sequential creates in flight through that follower (the
+leader drops it, it goes looking and re-syncs with the same leader), each
+with its own data. Then, on every node: no data appears twice (a create
+applied twice makes two sequential znodes), and every acknowledged create
+is there. Creates cut off by the re-sync (ConnectionLoss) may or may not
+have happened: they are allowed once, never twice."""
+
+import os
+import signal
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from cluster import ClusterTestCase, log, skip_unless_corral, wait_for  # noqa: E402,E501
+
+IN_FLIGHT = 32
+
+
+class Creator:
+    """Sequential creates under one path, IN_FLIGHT at a time, counted."""
+
+    def __init__(self, zk, path):
+        self.zk, self.path = zk, path
+        self.slots = threading.Semaphore(IN_FLIGHT)
+        self.lock = threading.Lock()
+        self.issued = 0
+        self.acked = set()
+        self.errors = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def done(self, data, res):
+        with self.lock:
+            if res.exception is None:
+                self.acked.add(data)
+            else:
+                self.errors.append(type(res.exception).__name__)
+        self.slots.release()
+
+    def run(self):
+        while not self.stop.is_set():
+            if not self.slots.acquire(timeout=0.2):
+                continue
+            with self.lock:
+                self.issued += 1
+                n = self.issued
+            data = b"c%d" % n
+            self.zk.create_async(self.path + "/n-", data, sequence=True) \
+                .rawlink(lambda res, d=data: self.done(d, res))
+
+    def answered(self):
+        with self.lock:
+            return len(self.acked) + len(self.errors)
+
+
+class ResubmitTest(ClusterTestCase):
+    def run_fault(self, fault):
+        """Creates through a follower while fault(follower, leader) makes
+        its replicator re-sync with the same leader; then the checks."""
+        c = self.cluster
+        lead = c.wait_ready(idxs=list(c.nodes))
+        f = [i for i in c.nodes if i != lead][0]
+        syncs_before = c.nodes[f].log_text().count("up to date at zxid")
+        zk = self.node_client(f, timeout=30.0)
+        path = "/resubmit-%s" % self._testMethodName
+        zk.create(path, b"")
+        s = Creator(zk, path)
+        s.thread.start()
+        try:
+            wait_for(lambda: s.answered() >= 300, 30, "300 creates through "
+                     "the follower")
+            fault(f, lead)
+            wait_for(lambda: c.nodes[f].log_text().count(
+                "up to date at zxid") > syncs_before, 30,
+                "the follower to re-sync")
+            base = s.answered()
+            wait_for(lambda: s.answered() >= base + 300, 30,
+                     "300 more creates after the re-sync")
+        finally:
+            s.stop.set()
+            s.thread.join(10)
+        self.check(s, path)
+
+    @skip_unless_corral()
+    def test_follower_replicator_killed(self):
+        """The commits of forwarded writes die with the process."""
+        self.run_fault(lambda f, lead: self.cluster.kill_child(
+            f, "replicator"))
+
+    @skip_unless_corral()
+    def test_follower_replicator_frozen(self):
+        """The leader drops the frozen follower; it goes looking."""
+        c = self.cluster
+
+        def freeze(f, lead):
+            dropped = "learner sid=%d dropped" % f
+            before = c.nodes[lead].log_text().count(dropped)
+            c.signal_child(f, "replicator", signal.SIGSTOP)
+            try:
+                wait_for(lambda: c.nodes[lead].log_text().count(dropped) >
+                         before, 30, "the leader to drop the follower")
+            finally:
+                c.signal_child(f, "replicator", signal.SIGCONT)
+        self.run_fault(freeze)
+
+    def check(self, s, path):
+        c = self.cluster
+        wait_for(lambda: s.answered() == s.issued, 30,
+                 "every create to be answered")
+        errors = sorted(set(s.errors))
+        log("creates: %d acknowledged, %d failed %s" % (len(s.acked),
+            len(s.errors), errors))
+        self.assertIn(errors, ([], ["ConnectionLoss"]))
+        for i in c.nodes:
+            zi = self.node_client(i)
+            zi.sync(path)
+            names = zi.get_children(path)
+            reads = [zi.get_async(path + "/" + n) for n in names]
+            seen = {}
+            for n, r in zip(names, reads):
+                seen.setdefault(r.get(timeout=30)[0], []).append(n)
+            twice = {d: ns for d, ns in seen.items() if len(ns) > 1}
+            self.assertEqual(twice, {}, "node %d: creates applied twice" % i)
+            self.assertEqual(s.acked - set(seen), set(),
+                             "node %d: acknowledged creates lost" % i)
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
