@@ -28,26 +28,48 @@ frontend_origin(const struct frontend *f)
 void
 frontend_submit(struct frontend *f, struct req *r)
 {
-	Envelope env = msg_env(MsgType_REPL_SUBMIT);
+	Command h = Command_init_zero;
 
 	r->sent = 0;
 	if (f->repl_gen == 0 || f->resubmit)
 		return;
-	env.session = r->session;
-	env.cxid = r->xid;
-	env.opcode = r->opcode;
-	env.seq = r->seq;
-	env.origin = frontend_origin(f);
-	env.generation = f->repl_gen;
-	env.arg = r->arg;
-	if (r->auth_len <= sizeof(env.auth.bytes)) {
-		memcpy(env.auth.bytes, r->auth, r->auth_len);
-		env.auth.size = (pb_size_t)r->auth_len;
+	if (f->submits_gen != f->repl_gen)
+		cmd_batch_clear(&f->submits);	/* for a replicator gone */
+	f->submits_gen = f->repl_gen;
+	h.session = r->session;
+	h.cxid = r->xid;
+	h.opcode = r->opcode;
+	h.seq = r->seq;
+	h.origin = frontend_origin(f);
+	h.arg = r->arg;
+	if (r->auth_len <= sizeof(h.auth.bytes)) {
+		memcpy(h.auth.bytes, r->auth, r->auth_len);
+		h.auth.size = (pb_size_t)r->auth_len;
 	}
-	if (msg_send(f->repl, NULL, 0, &env, r->payload != NULL ? r->payload :
-	    (const void *)"", r->len) < 0)
-		fatal("submit to replicator");
+	cmd_batch_add(&f->submits, &h, r->payload, r->len);
 	r->sent = 1;
+}
+
+/*
+ * One REPL_SUBMIT per loop turn. A batch meant for a replicator
+ * generation that has ended is dropped: its writes are still pending and
+ * go again once the new one has caught us up (frontend_sync.c).
+ */
+void
+frontend_flush_submits(struct frontend *f)
+{
+	Envelope env = msg_env(MsgType_REPL_SUBMIT);
+
+	if (f->submits.n == 0)
+		return;
+	if (f->submits_gen == f->repl_gen) {
+		env.generation = f->repl_gen;
+		env.arg = (int64_t)f->submits.n;
+		if (msg_send(f->repl, NULL, 0, &env, f->submits.buf,
+		    f->submits.len) < 0)
+			fatal("submit to replicator");
+	}
+	cmd_batch_clear(&f->submits);
 }
 
 static void
@@ -112,6 +134,7 @@ static void
 before_sleep(struct loop *l, void *arg)
 {
 	(void)l;
+	frontend_flush_submits(arg);
 	frontend_conn_flush_all(arg);
 }
 
@@ -182,6 +205,7 @@ frontend_main(struct child *c)
 	endpoint_close(&f.store);
 	endpoint_close(&f.commits);
 	sm_result_free(&f.res);
+	cmd_batch_free(&f.submits);
 	sm_destroy(&f.sm);
 	child_destroy(&c);
 	return 0;

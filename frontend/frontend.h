@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "common/acl.h"
+#include "common/cmd.h"
 #include "common/jute.h"
 #include "common/msg.h"
 #include "common/sm.h"
@@ -107,9 +108,10 @@ struct watch_reg {
 
 /* A commit waiting for the gap before it to be filled. */
 struct pending_commit {
-	Envelope	 env;
-	uint8_t		*payload;
-	size_t		 len;
+	uint64_t	 zxid;
+	uint64_t	 prev_zxid;
+	uint8_t		*val;		/* the encoded command (cmd.h) */
+	size_t		 vlen;
 };
 
 struct frontend {
@@ -134,6 +136,8 @@ struct frontend {
 	uint64_t	 membership;	/* version the replicator last told */
 	uint64_t	 repl_start;
 	int		 resubmit;	/* resend unsent writes once caught up */
+	struct cmd_batch submits;	/* this loop turn's, for repl_gen */
+	uint64_t	 submits_gen;
 	int		 serving;	/* the replicator serves (not looking) */
 	int		 mode;		/* replicator role, for srvr's Mode */
 	const char	*closing_why;
@@ -161,6 +165,8 @@ int	frontend_main(struct child *);
 uint32_t frontend_origin(const struct frontend *);
 /* Submit a write to the replicator (or hold it until one is known). */
 void	frontend_submit(struct frontend *, struct req *);
+/* Send this loop turn's submissions (before it sleeps). */
+void	frontend_flush_submits(struct frontend *);
 
 /* frontend_reconfig.c: reconfig's checks before the leader's; on 0 the
  * request's payload is the whole new member list. */
@@ -198,8 +204,7 @@ void	frontend_session_closed(struct frontend *, uint64_t session);
 void	frontend_session_touch(struct frontend *);
 
 /* frontend_apply.c */
-void	frontend_apply_commit(struct frontend *, const Envelope *,
-	    const uint8_t *, size_t);
+void	frontend_apply_commit(struct frontend *, const struct cmd *);
 
 /* frontend_sync.c: snapshot load and the commit stream */
 void	frontend_sync_start(struct frontend *);

@@ -25,9 +25,9 @@ swap_writers(struct jute_writer *a, struct jute_writer *b)
 
 /* The command came from one of our clients: hand it its result. */
 static void
-complete(struct frontend *f, struct req *r, const Envelope *env)
+complete(struct frontend *f, struct req *r, uint64_t zxid)
 {
-	r->zxid = (int64_t)env->zxid;
+	r->zxid = (int64_t)zxid;
 	r->err = f->res.err;
 	swap_writers(&r->reply, &f->res.reply);
 	r->state = REQ_DONE;
@@ -41,34 +41,33 @@ complete(struct frontend *f, struct req *r, const Envelope *env)
 }
 
 void
-frontend_apply_commit(struct frontend *f, const Envelope *env,
-    const uint8_t *payload, size_t len)
+frontend_apply_commit(struct frontend *f, const struct cmd *c)
 {
 	struct sm_cmd cmd;
 	struct req *r;
 	uint64_t closed;
 
-	cmd.zxid = env->zxid;
-	cmd.time = env->time;
-	cmd.session = env->session;
-	cmd.cxid = env->cxid;
-	cmd.opcode = env->opcode;
-	cmd.payload = payload;
-	cmd.len = len;
-	cmd.auth = env->auth.bytes;
-	cmd.auth_len = env->auth.size;
+	cmd.zxid = c->h.zxid;
+	cmd.time = c->h.time;
+	cmd.session = c->h.session;
+	cmd.cxid = c->h.cxid;
+	cmd.opcode = c->h.opcode;
+	cmd.payload = c->payload;
+	cmd.len = c->len;
+	cmd.auth = c->h.auth.bytes;
+	cmd.auth_len = c->h.auth.size;
 	sm_result_reset(&f->res);
 	if (sm_apply(f->sm, &cmd, &f->res) < 0)
 		fatalx("apply zxid=0x%llx out of order (last 0x%llx)",
-		    (unsigned long long)env->zxid,
+		    (unsigned long long)c->h.zxid,
 		    (unsigned long long)sm_last_zxid(f->sm));
 	for (size_t i = 0; i < f->res.nchanges; i++)
 		frontend_watch_trigger(f, &f->res.changes[i]);
 	/* complete() answers queued reads, which reuse f->res */
 	closed = f->res.session_closed;
-	if (env->origin == frontend_origin(f) &&
-	    (r = u64map_del(f->pending, env->seq)) != NULL)
-		complete(f, r, env);
+	if (c->h.origin == frontend_origin(f) &&
+	    (r = u64map_del(f->pending, c->h.seq)) != NULL)
+		complete(f, r, c->h.zxid);
 	if (closed != 0)
 		frontend_session_closed(f, closed);
 }

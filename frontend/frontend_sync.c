@@ -37,8 +37,8 @@ request_log(struct frontend *f, uint64_t to)
 }
 
 static void
-buffer_commit(struct frontend *f, const Envelope *env, const uint8_t *p,
-    size_t n)
+buffer_commit(struct frontend *f, const struct cmd_key *k, const uint8_t *val,
+    size_t vlen)
 {
 	struct pending_commit *pc;
 
@@ -47,9 +47,22 @@ buffer_commit(struct frontend *f, const Envelope *env, const uint8_t *p,
 		f->buf = xreallocarray(f->buf, f->capbuf, sizeof(*f->buf));
 	}
 	pc = &f->buf[f->nbuf++];
-	pc->env = *env;
-	pc->payload = n ? xmemdup(p, n) : NULL;
-	pc->len = n;
+	pc->zxid = k->zxid;
+	pc->prev_zxid = k->prev_zxid;
+	pc->val = xmemdup(val, vlen);
+	pc->vlen = vlen;
+}
+
+/* Apply one command value (from our replicator or our store). */
+static void
+apply_value(struct frontend *f, const uint8_t *val, size_t vlen)
+{
+	struct cmd c;
+
+	if (cmd_decode(val, vlen, &c) < 0)
+		fatalx("undecodable command after zxid=0x%llx",
+		    (unsigned long long)sm_last_zxid(f->sm));
+	frontend_apply_commit(f, &c);
 }
 
 /* Apply buffered commits that now follow; stop at the next gap. */
@@ -62,13 +75,13 @@ drain(struct frontend *f)
 		struct pending_commit *pc = &f->buf[i];
 		uint64_t last = sm_last_zxid(f->sm);
 
-		if (pc->env.zxid > last && pc->env.prev_zxid != last) {
-			request_log(f, pc->env.prev_zxid);
+		if (pc->zxid > last && pc->prev_zxid != last) {
+			request_log(f, pc->prev_zxid);
 			break;
 		}
-		if (pc->env.zxid > last)
-			frontend_apply_commit(f, &pc->env, pc->payload, pc->len);
-		free(pc->payload);
+		if (pc->zxid > last)
+			apply_value(f, pc->val, pc->vlen);
+		free(pc->val);
 		i++;
 	}
 	memmove(f->buf, f->buf + i, (f->nbuf - i) * sizeof(*f->buf));
@@ -80,22 +93,21 @@ static void
 maybe_resubmit(struct frontend *f);
 
 static void
-offer(struct frontend *f, const Envelope *env, const uint8_t *p, size_t n)
+offer(struct frontend *f, const struct cmd_key *k, const uint8_t *val,
+    size_t vlen)
 {
 	uint64_t last = sm_last_zxid(f->sm);
 	size_t i;
 
-	if (env->zxid <= last)
+	if (k->zxid <= last)
 		return;
-	if (env->prev_zxid == last) {
-		frontend_apply_commit(f, env, p, n);
-		drain(f);
+	if (k->prev_zxid == last && f->nbuf == 0) {
+		apply_value(f, val, vlen);
 		return;
 	}
 	/* keep the buffer in zxid order: log entries fill in before it */
-	buffer_commit(f, env, p, n);
-	for (i = f->nbuf - 1; i > 0 && f->buf[i - 1].env.zxid > env->zxid;
-	    i--) {
+	buffer_commit(f, k, val, vlen);
+	for (i = f->nbuf - 1; i > 0 && f->buf[i - 1].zxid > k->zxid; i--) {
 		struct pending_commit t = f->buf[i];
 
 		f->buf[i] = f->buf[i - 1];
@@ -104,15 +116,44 @@ offer(struct frontend *f, const Envelope *env, const uint8_t *p, size_t n)
 	drain(f);
 }
 
+/*
+ * Every command of a batch (COMMIT or STORE_LOG_ENTRY) in order: applied
+ * when it follows, else buffered (always, before the tree is loaded).
+ */
+static void
+take_batch(struct frontend *f, const struct msg *m)
+{
+	const uint8_t *p = m->payload, *val;
+	struct cmd_key k;
+	size_t vlen;
+	int rc;
+
+	if (!m->has_payload)
+		return;
+	while ((rc = cmd_batch_next(&p, m->payload + m->len, &val,
+	    &vlen)) == 1) {
+		/* each command counts for the loop's coalescing */
+		if (p != m->payload + m->len)
+			loop_note_messages(1);
+		if (cmd_peek(val, vlen, &k) < 0)
+			break;
+		if (f->live)
+			offer(f, &k, val, vlen);
+		else
+			buffer_commit(f, &k, val, vlen);
+	}
+	if (rc != 0)
+		fatalx("a malformed %s batch after zxid=0x%llx",
+		    msg_type_name(m->env.type), f->sm != NULL ?
+		    (unsigned long long)sm_last_zxid(f->sm) : 0ULL);
+}
+
 void
 frontend_sync_commit(struct frontend *f, struct msg *m)
 {
-	if (!f->live) {
-		buffer_commit(f, &m->env, m->payload, m->len);
-		return;
-	}
-	offer(f, &m->env, m->payload, m->len);
-	maybe_resubmit(f);
+	take_batch(f, m);
+	if (f->live)
+		maybe_resubmit(f);
 }
 
 static int
@@ -315,7 +356,7 @@ frontend_sync_store(struct frontend *f, struct msg *m)
 		break;
 	case MsgType_STORE_LOG_ENTRY:
 		if (f->live)
-			offer(f, &m->env, m->payload, m->len);
+			take_batch(f, m);
 		break;
 	case MsgType_STORE_LOG_END:
 		f->log_requested = 0;

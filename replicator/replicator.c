@@ -23,10 +23,12 @@
 #include <zmq.h>
 
 #include "common/child.h"
+#include "common/cmd.h"
 #include "common/endpoints.h"
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/map.h"
+#include "common/xmalloc.h"
 #include "common/zxid.h"
 
 #define TICK_INTERVAL_MS	50	/* COMMIT_TICK: idle gap detection */
@@ -106,29 +108,42 @@ replicator_flush_store_commit(struct replicator *r)
 	r->store_commit_ms = loop_now_ms();
 }
 
+void
+replicator_flush_appends(struct replicator *r)
+{
+	Envelope env;
+
+	if (r->store_batch.n == 0)
+		return;
+	env = msg_env(MsgType_STORE_APPEND);
+	env.zxid = r->store_batch.last_zxid;
+	env.prev_zxid = r->store_batch.first_prev;
+	env.arg = (int64_t)r->store_batch.n;
+	send_store_raw(r, &env, r->store_batch.buf, r->store_batch.len);
+	cmd_batch_clear(&r->store_batch);
+	r->appends_sent = 1;
+}
+
 /*
- * Every request but an append first carries the pending commit target, so
- * the store sees COMMITs and the rest in the order they were decided.
+ * Every request but an append first carries the appends and the commit
+ * target of this iteration, so the store sees them all in the order they
+ * were decided.
  */
 void
 replicator_send_store(struct replicator *r, const Envelope *env,
     const void *payload, size_t len)
 {
-	if (env->type == MsgType_STORE_APPEND)
-		r->appends_sent = 1;
-	else
-		replicator_flush_store_commit(r);
+	replicator_flush_appends(r);
+	replicator_flush_store_commit(r);
 	send_store_raw(r, env, payload, len);
 }
 
+/* Appends join this iteration's STORE_APPEND batch. */
 static void
 send_append(struct replicator *r, const struct proposal *p)
 {
-	Envelope env = p->env;
-
-	env.type = MsgType_STORE_APPEND;
-	replicator_send_store(r, &env, p->has_payload ? p->payload : NULL,
-	    p->len);
+	cmd_batch_add_value(&r->store_batch, p->val, p->vlen, p->key.zxid,
+	    p->key.prev_zxid);
 }
 
 void
@@ -143,11 +158,31 @@ replicator_store_epoch(struct replicator *r, uint64_t accepted,
 	replicator_send_store(r, &env, NULL, 0);
 }
 
+/* This iteration's commits, one COMMIT message (before it sleeps). */
+static void
+flush_pub(struct replicator *r)
+{
+	Envelope env;
+
+	if (r->pub_batch.n == 0)
+		return;
+	env = msg_env(MsgType_COMMIT);
+	env.zxid = r->pub_batch.last_zxid;
+	env.prev_zxid = r->pub_batch.first_prev;
+	env.arg = (int64_t)r->pub_batch.n;
+	/* PUB drops at its HWM: subscribers refill gaps from the store */
+	if (msg_send(r->pub, NULL, 0, &env, r->pub_batch.buf,
+	    r->pub_batch.len) < 0 && errno != EAGAIN)
+		log_warn("publish zxid=0x%" PRIx64, env.zxid);
+	cmd_batch_clear(&r->pub_batch);
+}
+
 static void
 publish_tick(struct replicator *r)
 {
 	Envelope env = msg_env(MsgType_COMMIT_TICK);
 
+	flush_pub(r);	/* the tick says what is committed: after it */
 	env.zxid = r->last_committed;
 	env.generation = r->established ? r->service_gen : 0;
 	env.arg = (int64_t)r->start_zxid;
@@ -158,58 +193,101 @@ publish_tick(struct replicator *r)
 	msg_send(r->pub, NULL, 0, &env, NULL, 0);
 }
 
+/* Queue a command (val is malloc'd: the queue takes it) and log it. */
+static struct proposal *
+enqueue(struct replicator *r, const struct cmd_key *key, uint8_t *val,
+    size_t vlen)
+{
+	struct proposal *p;
+
+	replicator_queue_push(r, key, val, vlen);
+	p = replicator_queue_at(r, r->qlen - 1);
+	send_append(r, p);
+	r->last_proposed = key->zxid;
+	return p;
+}
+
 void
-replicator_propose(struct replicator *r, Envelope *env, const void *payload,
-    size_t len, int has_payload)
+replicator_propose(struct replicator *r, Command *h, const void *payload,
+    size_t len)
 {
 	uint32_t epoch = r->role == ROLE_LEADING ? (uint32_t)r->new_epoch :
 	    zxid_epoch(r->last_proposed);
-	uint8_t errbuf[4];
+	uint8_t errbuf[4], *val;
+	struct cmd_key key;
+	struct proposal *p;
+	size_t vlen;
 
-	if (env->opcode == OP_RECONFIG && r->role == ROLE_LEADING)
-		payload = replicator_reconfig_stamp(r, env, payload, &len,
+	if (h->opcode == OP_RECONFIG && r->role == ROLE_LEADING)
+		payload = replicator_reconfig_stamp(r, h, payload, &len,
 		    errbuf);
 
-	env->prev_zxid = r->last_proposed;
-	env->zxid = replicator_next_zxid(r->last_proposed, epoch);
-	if (r->role == ROLE_LEADING && zxid_epoch(env->zxid) > r->new_epoch) {
+	h->prev_zxid = r->last_proposed;
+	h->zxid = replicator_next_zxid(r->last_proposed, epoch);
+	if (r->role == ROLE_LEADING && zxid_epoch(h->zxid) > r->new_epoch) {
 		/*
 		 * The 32-bit counter ran out: go on in the next epoch without
 		 * an election, and make the epoch durable so no later leader
 		 * can pick it again.
 		 */
-		r->new_epoch = zxid_epoch(env->zxid);
+		r->new_epoch = zxid_epoch(h->zxid);
 		log_info("zxid counter exhausted: moving to epoch %" PRIu64,
 		    r->new_epoch);
 		replicator_store_epoch(r, r->new_epoch, r->new_epoch);
 	}
-	env->time = wall_ms();
-	r->last_proposed = env->zxid;
-	if (env->opcode == OP_RECONFIG && r->role == ROLE_LEADING)
-		replicator_reconfig_proposed(r, env);
-	replicator_queue_push(r, env, payload, len, has_payload);
-	send_append(r, replicator_queue_at(r, r->qlen - 1));
+	h->time = wall_ms();
+	if (h->opcode == OP_RECONFIG && r->role == ROLE_LEADING)
+		replicator_reconfig_proposed(r, h);
+	key = (struct cmd_key){ h->zxid, h->prev_zxid, h->session, h->opcode,
+	    h->arg };
+	val = cmd_encode(h, payload, len, &vlen);
+	p = enqueue(r, &key, val, vlen);
 	if (r->role == ROLE_LEADING)
-		replicator_leader_proposed(r,
-		    replicator_queue_at(r, r->qlen - 1));
+		replicator_leader_proposed(r, p);
+}
+
+int
+replicator_propose_batch(struct replicator *r, const uint8_t *batch,
+    size_t len)
+{
+	const uint8_t *p = batch, *val;
+	struct cmd c;
+	size_t vlen;
+	int rc;
+
+	while ((rc = cmd_batch_next(&p, batch + len, &val, &vlen)) == 1) {
+		/* each command counts for the loop's coalescing */
+		if (p != batch + len)
+			loop_note_messages(1);
+		if (cmd_decode(val, vlen, &c) < 0)
+			return -1;
+		replicator_propose(r, &c.h, c.payload, c.len);
+	}
+	return rc;
+}
+
+int
+replicator_take_proposal(struct replicator *r, const struct cmd_key *key,
+    const uint8_t *val, size_t vlen)
+{
+	if (key->zxid <= r->last_proposed)
+		return 0;	/* we have it already */
+	enqueue(r, key, xmemdup(val, vlen), vlen);
+	return 1;
 }
 
 static void
 publish(struct replicator *r, struct proposal *p)
 {
-	Envelope env = p->env;
-
-	env.type = MsgType_COMMIT;
-	/* PUB drops at its HWM: subscribers refill gaps from the store */
-	if (msg_send(r->pub, NULL, 0, &env, p->has_payload ? p->payload :
-	    NULL, p->len) < 0 && errno != EAGAIN)
-		log_warn("publish zxid=0x%" PRIx64, env.zxid);
+	cmd_batch_add_value(&r->pub_batch, p->val, p->vlen, p->key.zxid,
+	    p->key.prev_zxid);
 	if (r->role != ROLE_LEADING && r->role != ROLE_STANDALONE)
 		return;
-	if (env.opcode == OP_CREATE_SESSION)
-		replicator_session_opened(r, env.session, (int32_t)env.arg);
-	else if (env.opcode == OP_CLOSE_SESSION)
-		replicator_session_closed(r, env.session);
+	if (p->key.opcode == OP_CREATE_SESSION)
+		replicator_session_opened(r, p->key.session,
+		    (int32_t)p->key.arg);
+	else if (p->key.opcode == OP_CLOSE_SESSION)
+		replicator_session_closed(r, p->key.session);
 }
 
 void
@@ -220,9 +298,9 @@ replicator_commit(struct replicator *r, uint64_t zxid)
 	for (size_t i = 0; i < r->qlen; i++) {
 		struct proposal *p = replicator_queue_at(r, i);
 
-		if (p->env.zxid > zxid)
+		if (p->key.zxid > zxid)
 			break;
-		if (p->env.zxid > r->last_committed) {
+		if (p->key.zxid > r->last_committed) {
 			publish(r, p);
 			replicator_reconfig_committed(r, p);
 			r->commits++;
@@ -338,9 +416,10 @@ resend_unlogged(struct replicator *r)
 	for (size_t i = 0; i < r->qlen; i++) {
 		struct proposal *p = replicator_queue_at(r, i);
 
-		if (p->env.zxid > r->store_logged)
+		if (p->key.zxid > r->store_logged)
 			send_append(r, p);
 	}
+	replicator_flush_appends(r);
 	r->last_store_ack_ms = loop_now_ms();
 }
 
@@ -452,18 +531,15 @@ dispatch_store(struct loop *l, void *arg)
 static void
 submit(struct replicator *r, struct msg *m)
 {
-	Envelope env = m->env;
-
-	if (!r->established || env.generation != r->service_gen) {
-		log_debug("dropping submission for generation %016" PRIx64,
-		    env.generation);
+	if (!r->established || m->env.generation != r->service_gen) {
+		log_debug("dropping submissions for generation %016" PRIx64,
+		    m->env.generation);
 		return;
 	}
 	if (r->role == ROLE_FOLLOWING)
 		replicator_follower_submit(r, m);
-	else
-		replicator_propose(r, &env, m->payload, m->len,
-		    m->has_payload);
+	else if (replicator_propose_batch(r, m->payload, m->len) < 0)
+		log_warnx("a malformed batch of submissions, dropped");
 }
 
 static void
@@ -575,6 +651,9 @@ before_sleep(struct loop *l, void *arg)
 	struct replicator *r = arg;
 
 	(void)l;
+	if (r->role == ROLE_LEADING)
+		replicator_leader_flush(r);
+	replicator_flush_appends(r);
 	if (r->advance_pending)
 		replicator_leader_advance(r);
 	if (r->store_commit_to > r->store_commit_sent && (r->appends_sent ||
@@ -582,6 +661,7 @@ before_sleep(struct loop *l, void *arg)
 	    loop_now_ms() - r->store_commit_ms >= STORE_COMMIT_DEFER_MS))
 		replicator_flush_store_commit(r);
 	r->appends_sent = 0;
+	flush_pub(r);
 }
 
 static void

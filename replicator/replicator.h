@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cmd.h"
 #include "common/msg.h"
 #include "peer.pb.h"
 
@@ -23,7 +24,7 @@ struct child;
 struct loop;
 struct u64map;
 
-#define PEER_PROTOCOL_VERSION	1
+#define PEER_PROTOCOL_VERSION	2	/* 2: commands travel in batches */
 
 enum repl_role {
 	ROLE_STARTING,		/* waiting for the store's state */
@@ -35,10 +36,9 @@ enum repl_role {
 
 /* A stamped command not yet both committed and durable here. */
 struct proposal {
-	Envelope	 env;
-	uint8_t		*payload;
-	size_t		 len;
-	int		 has_payload;
+	struct cmd_key	 key;
+	uint8_t		*val;		/* the encoded command (cmd.h) */
+	size_t		 vlen;
 };
 
 /* A learner connected to us while we lead (LearnerHandler). */
@@ -115,6 +115,10 @@ struct replicator {
 	uint64_t	 store_commit_ms;	/* when it was sent */
 	int		 appends_sent;		/* this iteration */
 	int		 advance_pending;	/* leader: ACKs to count */
+	/* commands of this loop iteration, one message each before it sleeps */
+	struct cmd_batch store_batch;	/* STORE_APPEND */
+	struct cmd_batch peer_batch;	/* PROPOSAL to synced learners */
+	struct cmd_batch pub_batch;	/* COMMIT to the frontends */
 	/* proposals (oldest first) until committed and durable here */
 	struct proposal	*q;
 	size_t		 qhead, qlen, qcap;
@@ -160,14 +164,22 @@ struct replicator {
 int	replicator_main(struct child *);
 void	replicator_go_looking(struct replicator *, const char *why);
 /* Stamp and propose a command (leader and standalone). */
-void	replicator_propose(struct replicator *, Envelope *, const void *,
-	    size_t, int has_payload);
+void	replicator_propose(struct replicator *, Command *, const void *,
+	    size_t);
+/* Propose every command of a batch of submissions; -1 if malformed. */
+int	replicator_propose_batch(struct replicator *, const uint8_t *,
+	    size_t);
+/* Queue a received proposal (learner) and log it; 0 if already had. */
+int	replicator_take_proposal(struct replicator *, const struct cmd_key *,
+	    const uint8_t *val, size_t vlen);
 /* Everything up to zxid is committed: publish, tell the store. */
 void	replicator_commit(struct replicator *, uint64_t zxid);
 void	replicator_send_store(struct replicator *, const Envelope *,
 	    const void *, size_t);
 /* Send the store the commit target now if it is behind. */
 void	replicator_flush_store_commit(struct replicator *);
+/* Send the appends of this iteration to the store now. */
+void	replicator_flush_appends(struct replicator *);
 void	replicator_store_epoch(struct replicator *, uint64_t accepted,
 	    uint64_t current);
 /* A new service generation: frontends catch up to from, then resubmit. */
@@ -177,8 +189,9 @@ void	replicator_settled(struct replicator *);
 void	replicator_dispatch_leader(struct loop *, void *);
 
 /* replicator_queue.c */
-void	replicator_queue_push(struct replicator *, const Envelope *,
-	    const void *payload, size_t len, int has_payload);
+/* Takes val (malloc'd, the encoded command). */
+void	replicator_queue_push(struct replicator *, const struct cmd_key *,
+	    uint8_t *val, size_t vlen);
 struct proposal *replicator_queue_at(struct replicator *, size_t i);
 /* Drop from the head what is committed and durable here. */
 void	replicator_queue_trim(struct replicator *);
@@ -208,9 +221,6 @@ void	replicator_peer_close(struct peer_msg *);
 int	replicator_peer_send(void *sock, const uint8_t *ident, size_t ilen,
 	    const PeerHeader *, const void *payload, size_t len);
 PeerHeader replicator_peer_header(struct replicator *, PeerType);
-/* Copy a command between an Envelope and a PeerHeader. */
-void	replicator_peer_from_env(PeerHeader *, const Envelope *);
-void	replicator_peer_to_env(Envelope *, const PeerHeader *);
 const char *replicator_peer_type_name(int);
 
 /* replicator_leader.c */
@@ -219,6 +229,8 @@ void	replicator_leader_peer(struct replicator *, struct peer_msg *);
 void	replicator_leader_store(struct replicator *, struct msg *);
 void	replicator_leader_store_state(struct replicator *);
 void	replicator_leader_proposed(struct replicator *, struct proposal *);
+/* Send this iteration's proposals to the synced learners. */
+void	replicator_leader_flush(struct replicator *);
 void	replicator_leader_store_ack(struct replicator *);
 /* Commit what a quorum holds, ours included (once per loop iteration). */
 void	replicator_leader_advance(struct replicator *);
@@ -244,9 +256,9 @@ int	replicator_is_voter(const struct replicator *, uint32_t sid);
 size_t	replicator_nvoters(const struct replicator *);
 /* Leader: a reconfig to stamp. Returns the payload to propose: its own,
  * or ZooKeeper's ErrorTxn in errbuf (env->opcode -1) when refused. */
-const void *replicator_reconfig_stamp(struct replicator *, Envelope *,
+const void *replicator_reconfig_stamp(struct replicator *, Command *,
 	    const void *payload, size_t *len, uint8_t errbuf[4]);
-void	replicator_reconfig_proposed(struct replicator *, const Envelope *);
+void	replicator_reconfig_proposed(struct replicator *, const Command *);
 /* The highest zxid c may commit while a reconfig is pending. */
 uint64_t replicator_reconfig_limit(const struct replicator *, uint64_t c);
 void	replicator_reconfig_committed(struct replicator *,

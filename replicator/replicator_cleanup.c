@@ -47,12 +47,12 @@ replicator_cleanup_due(struct replicator *r, const uint8_t *paths,
 		const uint8_t *end = memchr(paths + off, '\0', len - off);
 		size_t n = end != NULL ? (size_t)(end - (paths + off)) :
 		    len - off;
-		Envelope env = msg_env(MsgType_REPL_SUBMIT);
+		Command h = Command_init_zero;
 
-		env.opcode = OP_DELETE_CONTAINER;
+		h.opcode = OP_DELETE_CONTAINER;
 		log_debug("cleanup: deleteContainer %.*s", (int)n,
 		    (const char *)paths + off);
-		replicator_propose(r, &env, paths + off, n, 1);
+		replicator_propose(r, &h, paths + off, n);
 		off += n + 1;
 	}
 }

@@ -101,23 +101,37 @@ maybe_ack_newleader(struct replicator *r)
 	send_simple(r, PeerType_ACK, epoch, r->store_logged, 1);
 }
 
+/* A batch of proposals: queue and log each one we do not have. */
 static void
-proposal(struct replicator *r, struct peer_msg *m)
+proposals(struct replicator *r, struct peer_msg *m)
 {
-	Envelope env = msg_env(MsgType_STORE_APPEND);
+	const uint8_t *p = m->payload, *val;
+	struct cmd_key key;
+	size_t vlen;
+	int rc;
 
-	replicator_peer_to_env(&env, &m->h);
-	if (env.zxid <= r->last_proposed)
-		return;	/* we have it already */
-	replicator_queue_push(r, &env, m->payload, m->len, m->has_payload);
-	replicator_send_store(r, &env, m->has_payload ? m->payload : NULL,
-	    m->len);
-	r->last_proposed = env.zxid;
-	/* the leader rolled into a new epoch without an election */
-	if (r->established && zxid_epoch(env.zxid) > r->current_epoch &&
-	    !r->epoch_pending)
-		replicator_store_epoch(r, zxid_epoch(env.zxid),
-		    zxid_epoch(env.zxid));
+	if (!m->has_payload)
+		return;
+	while ((rc = cmd_batch_next(&p, m->payload + m->len, &val,
+	    &vlen)) == 1) {
+		/* each command counts for the loop's coalescing */
+		if (p != m->payload + m->len)
+			loop_note_messages(1);
+		if (cmd_peek(val, vlen, &key) < 0) {
+			rc = -1;
+			break;
+		}
+		if (!replicator_take_proposal(r, &key, val, vlen))
+			continue;
+		/* the leader rolled into a new epoch without an election */
+		if (r->established && zxid_epoch(key.zxid) >
+		    r->current_epoch && !r->epoch_pending)
+			replicator_store_epoch(r, zxid_epoch(key.zxid),
+			    zxid_epoch(key.zxid));
+	}
+	if (rc < 0)
+		replicator_go_looking(r, "the leader sent a malformed "
+		    "PROPOSAL batch");
 }
 
 static void
@@ -232,7 +246,7 @@ replicator_follower_peer(struct replicator *r, struct peer_msg *m)
 		relay_snapshot(r, m);
 		break;
 	case PeerType_PROPOSAL:
-		proposal(r, m);
+		proposals(r, m);
 		break;
 	case PeerType_COMMIT:
 		commit(r, m->h.zxid);
@@ -273,14 +287,14 @@ replicator_follower_store_ack(struct replicator *r)
 	maybe_ack_newleader(r);
 }
 
+/* Our frontends' writes go to the leader as they came: one batch. */
 void
 replicator_follower_submit(struct replicator *r, const struct msg *m)
 {
 	PeerHeader h = replicator_peer_header(r, PeerType_REQUEST);
 
-	replicator_peer_from_env(&h, &m->env);
-	send_leader(r, &h, m->has_payload ? m->payload : (const uint8_t *)"",
-	    m->has_payload ? m->len : 0);
+	if (m->has_payload)
+		send_leader(r, &h, m->payload, m->len);
 }
 
 void

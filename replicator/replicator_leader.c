@@ -51,17 +51,17 @@ send_simple(struct replicator *r, struct learner *l, PeerType type,
 	send_learner(r, l, &h, NULL, 0);
 }
 
+/* A batch of proposals (cmd.h) whose last zxid is last. */
 static void
-send_proposal(struct replicator *r, struct learner *l, const Envelope *env,
-    const void *payload, size_t len, int has_payload)
+send_proposals(struct replicator *r, struct learner *l, const uint8_t *batch,
+    size_t len, uint64_t last)
 {
 	PeerHeader h = replicator_peer_header(r, PeerType_PROPOSAL);
 
-	replicator_peer_from_env(&h, env);
 	h.epoch = r->new_epoch;
-	send_learner(r, l, &h, has_payload ? payload : "", has_payload ?
-	    len : 0);
-	l->streamed = env->zxid;
+	h.zxid = last;
+	send_learner(r, l, &h, batch, len);
+	l->streamed = last;
 }
 
 /* UPTODATE carries our membership: a learner synced by snapshot past a
@@ -125,6 +125,7 @@ replicator_leader_stop(struct replicator *r)
 	r->syncing = NULL;
 	r->sync_busy = 0;
 	r->new_epoch = 0;
+	cmd_batch_clear(&r->peer_batch);
 }
 
 /* Discovery: a quorum told us its acceptedEpoch, pick the next one. */
@@ -197,13 +198,20 @@ request_snap(struct replicator *r, struct learner *l)
 static void
 finish_sync(struct replicator *r, struct learner *l)
 {
+	struct cmd_batch tail = { 0 };
+
+	/* the synced get this iteration's proposals; l gets them below */
+	replicator_leader_flush(r);
 	for (size_t i = 0; i < r->qlen; i++) {
 		struct proposal *p = replicator_queue_at(r, i);
 
-		if (p->env.zxid > l->streamed)
-			send_proposal(r, l, &p->env, p->payload, p->len,
-			    p->has_payload);
+		if (p->key.zxid > l->streamed)
+			cmd_batch_add_value(&tail, p->val, p->vlen, p->key.zxid,
+			    p->key.prev_zxid);
 	}
+	if (tail.n > 0)
+		send_proposals(r, l, tail.buf, tail.len, tail.last_zxid);
+	cmd_batch_free(&tail);
 	if (r->established)
 		send_simple(r, l, PeerType_COMMIT, r->last_committed, 0);
 	send_simple(r, l, PeerType_NEWLEADER, zxid_make((uint32_t)r->new_epoch,
@@ -283,8 +291,8 @@ replicator_leader_store(struct replicator *r, struct msg *m)
 	switch (m->env.type) {
 	case MsgType_STORE_LOG_ENTRY:
 		send_diff_header(r, l, l->streamed);
-		send_proposal(r, l, &m->env, m->payload, m->len,
-		    m->has_payload);
+		if (m->has_payload)
+			send_proposals(r, l, m->payload, m->len, m->env.zxid);
 		break;
 	case MsgType_STORE_LOG_END:
 		if (m->env.err == -2 &&
@@ -425,13 +433,26 @@ replicator_leader_store_ack(struct replicator *r)
 	r->advance_pending = 1;
 }
 
+/* Proposals join this iteration's batch to the synced learners. */
 void
 replicator_leader_proposed(struct replicator *r, struct proposal *p)
 {
+	cmd_batch_add_value(&r->peer_batch, p->val, p->vlen, p->key.zxid,
+	    p->key.prev_zxid);
+}
+
+void
+replicator_leader_flush(struct replicator *r)
+{
+	struct cmd_batch *b = &r->peer_batch;
+
+	if (b->n == 0)
+		return;
 	for (size_t i = 0; i < r->nlearners; i++)
 		if (r->learners[i]->state >= LEARNER_SYNCED)
-			send_proposal(r, r->learners[i], &p->env, p->payload,
-			    p->len, p->has_payload);
+			send_proposals(r, r->learners[i], b->buf, b->len,
+			    b->last_zxid);
+	cmd_batch_clear(b);
 }
 
 static struct learner *
@@ -495,12 +516,11 @@ ack(struct replicator *r, struct learner *l, const PeerHeader *h)
 static void
 request(struct replicator *r, struct learner *l, struct peer_msg *m)
 {
-	Envelope env = msg_env(MsgType_REPL_SUBMIT);
-
 	if (!r->established || l->state != LEARNER_UPTODATE)
 		return;	/* its frontend resubmits after the next sync */
-	replicator_peer_to_env(&env, &m->h);
-	replicator_propose(r, &env, m->payload, m->len, m->has_payload);
+	if (m->has_payload &&
+	    replicator_propose_batch(r, m->payload, m->len) < 0)
+		log_warnx("sid=%u sent a malformed REQUEST batch", l->sid);
 }
 
 void

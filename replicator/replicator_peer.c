@@ -213,38 +213,6 @@ replicator_peer_close(struct peer_msg *m)
 	m->payload = NULL;
 }
 
-void
-replicator_peer_from_env(PeerHeader *h, const Envelope *e)
-{
-	h->zxid = e->zxid;
-	h->prev_zxid = e->prev_zxid;
-	h->session = e->session;
-	h->cxid = e->cxid;
-	h->opcode = e->opcode;
-	h->time = e->time;
-	h->seq = e->seq;
-	h->origin = e->origin;
-	h->arg = e->arg;
-	h->auth.size = e->auth.size;
-	memcpy(h->auth.bytes, e->auth.bytes, e->auth.size);
-}
-
-void
-replicator_peer_to_env(Envelope *e, const PeerHeader *h)
-{
-	e->zxid = h->zxid;
-	e->prev_zxid = h->prev_zxid;
-	e->session = h->session;
-	e->cxid = h->cxid;
-	e->opcode = h->opcode;
-	e->time = h->time;
-	e->seq = h->seq;
-	e->origin = h->origin;
-	e->arg = h->arg;
-	e->auth.size = h->auth.size;
-	memcpy(e->auth.bytes, h->auth.bytes, h->auth.size);
-}
-
 #define CASE(x) case PeerType_##x: return #x
 const char *
 replicator_peer_type_name(int t)

@@ -12,8 +12,8 @@
 #include "common/xmalloc.h"
 
 void
-replicator_queue_push(struct replicator *r, const Envelope *env,
-    const void *payload, size_t len, int has_payload)
+replicator_queue_push(struct replicator *r, const struct cmd_key *key,
+    uint8_t *val, size_t vlen)
 {
 	struct proposal *p;
 
@@ -29,10 +29,9 @@ replicator_queue_push(struct replicator *r, const Envelope *env,
 		r->qhead = 0;
 	}
 	p = &r->q[(r->qhead + r->qlen) % r->qcap];
-	p->env = *env;
-	p->len = len;
-	p->has_payload = has_payload;
-	p->payload = has_payload ? xmemdup(payload, len) : NULL;
+	p->key = *key;
+	p->val = val;
+	p->vlen = vlen;
 	r->qlen++;
 }
 
@@ -49,8 +48,8 @@ pop(struct replicator *r)
 {
 	struct proposal *p = &r->q[r->qhead];
 
-	free(p->payload);
-	p->payload = NULL;
+	free(p->val);
+	p->val = NULL;
 	r->qhead = (r->qhead + 1) % r->qcap;
 	r->qlen--;
 }
@@ -61,7 +60,7 @@ replicator_queue_trim(struct replicator *r)
 	struct proposal *p;
 
 	while ((p = replicator_queue_at(r, 0)) != NULL &&
-	    p->env.zxid <= r->last_committed && p->env.zxid <= r->store_logged)
+	    p->key.zxid <= r->last_committed && p->key.zxid <= r->store_logged)
 		pop(r);
 }
 

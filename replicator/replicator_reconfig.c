@@ -94,7 +94,7 @@ quorum_synced(const struct replicator *r, const struct membership *next)
 }
 
 const void *
-replicator_reconfig_stamp(struct replicator *r, Envelope *env,
+replicator_reconfig_stamp(struct replicator *r, Command *h,
     const void *payload, size_t *len, uint8_t errbuf[4])
 {
 	struct membership *next = xmalloc(sizeof(*next));
@@ -115,8 +115,8 @@ replicator_reconfig_stamp(struct replicator *r, Envelope *env,
 	}
 	free(next);
 	log_info("reconfig from session 0x%" PRIx64 " refused: %d",
-	    env->session, err);
-	env->opcode = OP_ERROR;
+	    h->session, err);
+	h->opcode = OP_ERROR;
 	errbuf[0] = (uint8_t)((uint32_t)err >> 24);
 	errbuf[1] = (uint8_t)((uint32_t)err >> 16);
 	errbuf[2] = (uint8_t)((uint32_t)err >> 8);
@@ -126,11 +126,11 @@ replicator_reconfig_stamp(struct replicator *r, Envelope *env,
 }
 
 void
-replicator_reconfig_proposed(struct replicator *r, const Envelope *env)
+replicator_reconfig_proposed(struct replicator *r, const Command *h)
 {
 	if (r->reconfig_pending != NULL && r->reconfig_zxid == 0) {
-		r->reconfig_zxid = env->zxid;
-		r->reconfig_prev = env->prev_zxid;
+		r->reconfig_zxid = h->zxid;
+		r->reconfig_prev = h->prev_zxid;
 	}
 }
 
@@ -257,13 +257,14 @@ void
 replicator_reconfig_committed(struct replicator *r, const struct proposal *p)
 {
 	struct membership *m;
+	struct cmd c;
 	uint64_t base;
 
-	if (p->env.opcode != OP_RECONFIG)
+	if (p->key.opcode != OP_RECONFIG || cmd_decode(p->val, p->vlen, &c) < 0)
 		return;
 	m = xmalloc(sizeof(*m));
-	if (command_members(p->payload, p->len, m, &base) == 0) {
-		m->version = p->env.zxid;
+	if (command_members(c.payload, c.len, m, &base) == 0) {
+		m->version = p->key.zxid;
 		install(r, m);
 	}
 	free(m);

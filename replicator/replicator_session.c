@@ -159,17 +159,16 @@ expire_bucket(struct replicator *r, uint64_t at)
 		return;
 	for (size_t i = 0; i < b->n; i++) {
 		struct tracked_session *s = u64map_get(r->sessions, b->ids[i]);
-		Envelope env;
+		Command h = Command_init_zero;
 
 		if (s == NULL || s->expire_at != at || s->closing)
 			continue;
 		log_info("session=0x%016" PRIx64 " expired (timeout %d ms)",
 		    s->id, s->timeout);
 		s->closing = 1;
-		env = msg_env(MsgType_REPL_SUBMIT);
-		env.session = s->id;
-		env.opcode = -11;	/* closeSession */
-		replicator_propose(r, &env, NULL, 0, 0);
+		h.session = s->id;
+		h.opcode = -11;	/* closeSession */
+		replicator_propose(r, &h, NULL, 0);
 	}
 	free(b->ids);
 	free(b);

@@ -16,7 +16,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${1:-10}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-"fuzz_jute fuzz_sm fuzz_sm_load fuzz_config fuzz_membership fuzz_peer"}
+TARGETS=${*:-"fuzz_jute fuzz_sm fuzz_sm_load fuzz_config fuzz_membership fuzz_peer fuzz_cmd"}
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 JOBS=${FUZZ_JOBS:-$(nproc)}

@@ -143,8 +143,8 @@ dispatch_router(struct loop *l, void *arg)
 			hello(s, &m);
 			break;
 		case MsgType_STORE_APPEND:
-			if (fenced_in(s, &m))
-				store_log_append(s, &m.env, m.payload, m.len);
+			if (fenced_in(s, &m) && m.has_payload)
+				store_log_append(s, m.payload, m.len);
 			break;
 		case MsgType_STORE_COMMIT:
 			if (fenced_in(s, &m))

@@ -19,6 +19,7 @@
 
 #include <rocksdb/c.h>
 
+#include "common/cmd.h"
 #include "common/msg.h"
 
 /*
@@ -65,13 +66,6 @@ struct store_db {
 struct store_entry {
 	uint64_t	 zxid;
 	uint8_t		*val;		/* owned */
-	size_t		 len;
-};
-
-/* A decoded log value; payload points into the value. */
-struct store_rec {
-	Envelope	 env;
-	const uint8_t	*payload;
 	size_t		 len;
 };
 
@@ -172,12 +166,12 @@ void	store_meta_epoch(struct store *, uint64_t accepted, uint64_t current);
 /* Find the last logged zxid on start (log_base if the log is empty). */
 void	store_log_load(struct store *);
 /*
- * Handle STORE_APPEND: resends count for the ACK only; an entry that does
- * not chain on the last logged zxid is ignored with a warning; otherwise
- * it joins the open batch.
+ * Handle STORE_APPEND, a batch of commands (cmd.h): resends count for the
+ * ACK only; an entry that does not chain on the last logged zxid is
+ * ignored with a warning, as is a malformed batch from there on; the
+ * others join the open batch, their values logged as they came.
  */
-void	store_log_append(struct store *, const Envelope *, const uint8_t *,
-	    size_t);
+void	store_log_append(struct store *, const uint8_t *batch, size_t len);
 /*
  * Group commit: apply what is committed, trim now and then, write the
  * batch (synced when it holds appends or batch_sync is set), then ACK the
@@ -200,14 +194,14 @@ uint64_t store_log_prev(struct store *, uint64_t zxid);
 /* Bytes in the open batch (for bounding one group commit). */
 size_t	store_log_batch_bytes(const struct store *);
 /*
- * Call fn for every durable entry in (from, to], in zxid order; fn
- * returns 0 to go on, 1 to stop. A corrupt entry is fatal. Returns the
- * last zxid visited (from if none).
+ * Call fn for every durable entry in (from, to], in zxid order, with its
+ * value (cmd.h) and key; fn returns 0 to go on, 1 to stop. An entry whose
+ * value is malformed or names another zxid is fatal. Returns the last
+ * zxid visited (from if none).
  */
 uint64_t store_log_foreach(struct store *, uint64_t from, uint64_t to,
-	    int (*fn)(void *, uint64_t, const struct store_rec *), void *);
-/* Decode a log value; -1 if it is malformed. */
-int	store_log_decode(const uint8_t *, size_t, struct store_rec *);
+	    int (*fn)(void *, const struct cmd_key *, const uint8_t *val,
+	    size_t vlen), void *);
 /* The cached entry for zxid, or NULL. */
 const struct store_entry *store_log_cached(const struct store *, uint64_t);
 /* Forget cached entries at or below zxid. */

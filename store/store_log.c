@@ -22,8 +22,6 @@
 #include <string.h>
 
 #include <rocksdb/c.h>
-#include <pb_decode.h>
-#include <pb_encode.h>
 
 #include "common/child.h"
 #include "common/log.h"
@@ -51,52 +49,6 @@ store_log_load(struct store *s)
 	if (s->logged < s->log_base)
 		s->logged = s->log_base;
 	s->durable = s->logged;
-}
-
-int
-store_log_decode(const uint8_t *val, size_t len, struct store_rec *r)
-{
-	pb_istream_t is;
-	uint32_t envlen;
-
-	if (len < 4)
-		return -1;
-	envlen = (uint32_t)val[0] | (uint32_t)val[1] << 8 |
-	    (uint32_t)val[2] << 16 | (uint32_t)val[3] << 24;
-	if (envlen > len - 4)
-		return -1;
-	memset(&r->env, 0, sizeof(r->env));
-	is = pb_istream_from_buffer(val + 4, envlen);
-	if (!pb_decode(&is, Envelope_fields, &r->env))
-		return -1;
-	r->payload = val + 4 + envlen;
-	r->len = len - 4 - envlen;
-	return 0;
-}
-
-/* [u32 LE envelope length][envelope][payload]; caller owns the buffer. */
-static uint8_t *
-encode_value(const Envelope *env, const uint8_t *payload, size_t len,
-    size_t *outlen)
-{
-	uint8_t envbuf[Envelope_size], *val;
-	pb_ostream_t os = pb_ostream_from_buffer(envbuf, sizeof(envbuf));
-	uint32_t n;
-
-	if (!pb_encode(&os, Envelope_fields, env))
-		fatalx("encode log entry zxid=0x%" PRIx64 ": %s", env->zxid,
-		    PB_GET_ERROR(&os));
-	n = (uint32_t)os.bytes_written;
-	*outlen = 4 + n + len;
-	val = xmalloc(*outlen);
-	val[0] = (uint8_t)n;
-	val[1] = (uint8_t)(n >> 8);
-	val[2] = (uint8_t)(n >> 16);
-	val[3] = (uint8_t)(n >> 24);
-	memcpy(val + 4, envbuf, n);
-	if (len > 0)
-		memcpy(val + 4 + n, payload, len);
-	return val;
 }
 
 /* Append to the in-memory FIFO of not yet applied entries. */
@@ -174,30 +126,52 @@ cache_drop_above(struct store *s, uint64_t zxid)
 		s->chead = s->ncache = 0;
 }
 
-void
-store_log_append(struct store *s, const Envelope *env,
-    const uint8_t *payload, size_t len)
+/* One command of an APPEND batch. */
+static int
+append_one(struct store *s, const uint8_t *v, size_t vlen)
 {
+	struct cmd_key k;
 	uint8_t key[8], *val;
-	size_t vlen;
 
-	s->ack_pending = 1;
-	if (env->zxid <= s->logged)
-		return;		/* a resend: the ACK covers it */
-	if (env->prev_zxid != s->logged) {
+	if (cmd_peek(v, vlen, &k) < 0)
+		return -1;
+	if (k.zxid <= s->logged)
+		return 0;	/* a resend: the ACK covers it */
+	if (k.prev_zxid != s->logged) {
 		log_warnx("append zxid=0x%" PRIx64 " prev_zxid=0x%" PRIx64
 		    " does not follow last logged zxid=0x%" PRIx64 ", ignored",
-		    env->zxid, env->prev_zxid, s->logged);
-		return;
+		    k.zxid, k.prev_zxid, s->logged);
+		return -1;
 	}
-	val = encode_value(env, payload, len, &vlen);
-	store_db_be64_put(key, env->zxid);
+	val = xmemdup(v, vlen);
+	store_db_be64_put(key, k.zxid);
 	rocksdb_writebatch_put_cf(s->batch, s->db->cf[STORE_CF_LOG],
 	    (const char *)key, sizeof(key), (const char *)val, vlen);
-	cache_push(s, env->zxid, val, vlen);
-	s->logged = env->zxid;
+	cache_push(s, k.zxid, val, vlen);
+	s->logged = k.zxid;
 	s->batch_appends++;
 	s->batch_bytes += vlen;
+	return 0;
+}
+
+void
+store_log_append(struct store *s, const uint8_t *batch, size_t len)
+{
+	const uint8_t *p = batch, *val;
+	size_t vlen;
+	int rc;
+
+	s->ack_pending = 1;
+	while ((rc = cmd_batch_next(&p, batch + len, &val, &vlen)) == 1) {
+		/* each command counts for the loop's coalescing */
+		if (p != batch + len)
+			loop_note_messages(1);
+		if (append_one(s, val, vlen) < 0)
+			return;	/* the replicator resends from our ACK */
+	}
+	if (rc < 0)
+		log_warnx("a malformed APPEND batch of %zu bytes, ignored from "
+		    "zxid=0x%" PRIx64, len, s->logged);
 }
 
 size_t
@@ -208,10 +182,11 @@ store_log_batch_bytes(const struct store *s)
 
 uint64_t
 store_log_foreach(struct store *s, uint64_t from, uint64_t to,
-    int (*fn)(void *, uint64_t, const struct store_rec *), void *arg)
+    int (*fn)(void *, const struct cmd_key *, const uint8_t *, size_t),
+    void *arg)
 {
 	rocksdb_iterator_t *it = store_db_iter(s->db, STORE_CF_LOG);
-	struct store_rec rec;
+	struct cmd_key key;
 	uint8_t start[8];
 	uint64_t last = from, z;
 	const char *k, *v;
@@ -226,12 +201,13 @@ store_log_foreach(struct store *s, uint64_t from, uint64_t to,
 		if ((z = store_db_be64_get((const uint8_t *)k)) > to)
 			break;
 		v = rocksdb_iter_value(it, &vlen);
-		if (store_log_decode((const uint8_t *)v, vlen, &rec) < 0) {
+		if (cmd_peek((const uint8_t *)v, vlen, &key) < 0 ||
+		    key.zxid != z) {
 			s->db->poisoned = 1;
 			fatalx("corrupt log entry zxid=0x%" PRIx64, z);
 		}
 		last = z;
-		if (fn(arg, z, &rec) != 0)
+		if (fn(arg, &key, (const uint8_t *)v, vlen) != 0)
 			break;
 	}
 	store_db_iter_check(s->db, it, "read log");

@@ -23,6 +23,7 @@ struct snap_ctx {
 	int64_t			 kind;		/* 0 nodes, 1 sessions */
 	size_t			 nrecs;
 	size_t			 bytes;		/* log entries streamed */
+	struct cmd_batch	 entries;	/* not yet sent */
 	int			 failed;	/* stop at a send error */
 };
 
@@ -120,20 +121,36 @@ store_snap_send(struct store *s, const struct msg *m)
 	jute_writer_free(&c.rec);
 }
 
+/* Send the log entries gathered so far as one STORE_LOG_ENTRY batch. */
+static void
+flush_entries(struct snap_ctx *c)
+{
+	Envelope env = msg_env(MsgType_STORE_LOG_ENTRY);
+
+	if (c->entries.n == 0)
+		return;
+	env.zxid = c->entries.last_zxid;
+	env.prev_zxid = c->entries.first_prev;
+	env.arg = (int64_t)c->entries.n;
+	reply(c, &env, c->entries.buf, c->entries.len);
+	cmd_batch_clear(&c->entries);
+}
+
 /*
- * store_log_foreach visitor: one STORE_LOG_ENTRY; stops on a send error
- * or once STORE_STREAM_MAX bytes went out (the requester asks again).
+ * store_log_foreach visitor: one more entry, a batch sent per chunk size;
+ * stops on a send error or once STORE_STREAM_MAX bytes went out (the
+ * requester asks again).
  */
 static int
-log_entry_cb(void *arg, uint64_t zxid, const struct store_rec *r)
+log_entry_cb(void *arg, const struct cmd_key *key, const uint8_t *val,
+    size_t vlen)
 {
 	struct snap_ctx *c = arg;
-	Envelope env = r->env;
 
-	(void)zxid;
-	env.type = MsgType_STORE_LOG_ENTRY;
-	reply(c, &env, r->payload, r->len);
-	c->bytes += r->len + sizeof(env);
+	cmd_batch_add_value(&c->entries, val, vlen, key->zxid, key->prev_zxid);
+	c->bytes += vlen + 4;
+	if (c->entries.len >= STORE_SNAP_CHUNK_SIZE)
+		flush_entries(c);
 	return c->failed || c->bytes >= STORE_STREAM_MAX;
 }
 
@@ -167,6 +184,8 @@ store_snap_send_log(struct store *s, const struct msg *m)
 			to = s->durable;
 		env.zxid = from < to ? store_log_foreach(s, from, to,
 		    log_entry_cb, &c) : from;
+		flush_entries(&c);
+		cmd_batch_free(&c.entries);
 	}
 	if (env.err != 0)
 		log_info("log request from zxid=0x%" PRIx64 ": %s (log base "

@@ -50,32 +50,33 @@ note_session(struct apply_ctx *a, uint64_t id)
 	a->sess[a->nsess++] = id;
 }
 
-/* Apply one logged command; rec.env must be the entry logged at zxid. */
+/* Apply one logged command, the value logged at key->zxid. */
 static int
-apply_one(void *arg, uint64_t zxid, const struct store_rec *r)
+apply_one(void *arg, const struct cmd_key *key, const uint8_t *val,
+    size_t vlen)
 {
 	struct apply_ctx *a = arg;
 	struct store *s = a->s;
-	struct sm_cmd cmd = { zxid, r->env.time, r->env.session, r->env.cxid,
-	    r->env.opcode, r->payload, r->len, r->env.auth.bytes,
-	    r->env.auth.size };
+	struct cmd c;
+	struct sm_cmd cmd;
 
-	if (r->env.zxid != zxid) {
+	if (cmd_decode(val, vlen, &c) < 0 || c.h.zxid != key->zxid) {
 		s->db->poisoned = 1;
-		fatalx("corrupt log entry zxid=0x%" PRIx64 " holds zxid=0x%"
-		    PRIx64, zxid, r->env.zxid);
+		fatalx("corrupt log entry zxid=0x%" PRIx64, key->zxid);
 	}
+	cmd = (struct sm_cmd){ c.h.zxid, c.h.time, c.h.session, c.h.cxid,
+	    c.h.opcode, c.payload, c.len, c.h.auth.bytes, c.h.auth.size };
 	sm_result_reset(&a->res);
 	if (sm_apply(s->sm, &cmd, &a->res) < 0)
 		fatalx("sm refused zxid=0x%" PRIx64 " after zxid=0x%" PRIx64,
-		    zxid, s->applied);
+		    c.h.zxid, s->applied);
 	for (size_t i = 0; i < a->res.nchanges; i++)
 		note_path(a, a->res.changes[i].path);
 	if (a->res.session_opened != 0)
 		note_session(a, a->res.session_opened);
 	if (a->res.session_closed != 0)
 		note_session(a, a->res.session_closed);
-	s->applied = zxid;
+	s->applied = c.h.zxid;
 	s->applied_since_trim++;
 	return 0;
 }
@@ -158,17 +159,15 @@ static void
 apply_cached(struct apply_ctx *a, uint64_t upto)
 {
 	struct store *s = a->s;
-	struct store_rec rec;
 	const struct store_entry *e;
 
 	while (s->chead < s->ncache) {
 		if ((e = &s->cache[s->chead])->zxid > upto)
 			break;
 		if (e->zxid > s->applied) {
-			if (store_log_decode(e->val, e->len, &rec) < 0)
-				fatalx("undecodable cached entry zxid=0x%"
-				    PRIx64, e->zxid);
-			apply_one(a, e->zxid, &rec);
+			struct cmd_key key = { .zxid = e->zxid };
+
+			apply_one(a, &key, e->val, e->len);
 		}
 		store_log_uncache(s, e->zxid);
 	}

@@ -186,15 +186,43 @@ def peer_seeds():
     write("fuzz_peer", "notification-looking", b"\x02" + vote)
     write("fuzz_peer", "notification-leading", b"\x02" + fv(1, 1) + fv(5, 2) + fv(6, 1))
 
+def command(val_fields, payload):
+    hdr = b"".join(val_fields)
+    return struct.pack("<I", len(hdr)) + hdr + payload
+
+def record(value): return struct.pack("<I", len(value)) + value
+
+def cmd_seeds():
+    stamped = command([fv(2, 0x100000005), fv(3, 0x100000004), fv(4, 0x0100000000000001),
+                       fv(5, 7), fv(6, 1), fv(7, 1700000000000), fv(8, 3), fv(9, 0x101),
+                       fb(17, AUTH)], create("/a", b"x", 0))
+    session = command([fv(2, 0x100000006), fv(3, 0x100000005), fv(4, 0x0100000000000002),
+                       fv(6, -10), fv(11, 30000)], b"\0" * 20)
+    unstamped = command([fv(4, 0x0100000000000001), fv(5, 8), fv(6, 5), fv(8, 4),
+                         fv(9, 0x101)], set_data("/a", b"y", -1))
+    # a command logged before batching: an Envelope, as the store kept it
+    legacy = command([fv(1, 32), fv(2, 0x100000007), fv(3, 0x100000006), fv(6, 2),
+                      fv(10, 9), fb(13, b"x")], path_version("/a", -1))
+    write("fuzz_cmd", "commit", record(stamped) + record(session))
+    write("fuzz_cmd", "submit", record(unstamped))
+    write("fuzz_cmd", "legacy", record(legacy) + record(stamped))
+    write("fuzz_cmd", "empty", b"")
+
+# the targets written here (fuzz_membership's seeds are kept by hand)
+TARGETS = ["fuzz_jute", "fuzz_sm", "fuzz_sm_load", "fuzz_config", "fuzz_peer",
+           "fuzz_cmd"]
+
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
+    for t in TARGETS:
+        if os.path.isdir(os.path.join(OUT, t)):
+            shutil.rmtree(os.path.join(OUT, t))
     os.makedirs(os.path.join(OUT, "fuzz_config"))
     jute_seeds()
     sm_seeds()
     sm_load_seeds()
     config_seeds()
     peer_seeds()
+    cmd_seeds()
 
 if __name__ == "__main__":
     main()
