@@ -250,6 +250,46 @@ take_early(struct election *e)
 	}
 }
 
+/*
+ * A voter's LOOKING vote while we still follow or lead: it lost the leader
+ * before our replicator told us, and will not send it again before its
+ * notification timeout, nor answer our own vote if it is worse (ZooKeeper
+ * drops it the same way, and both sides then wait 200-400 ms). Keep the
+ * last one of each voter for our next round, as if it came a bit later.
+ */
+static void
+hold(struct election *e, const struct election_vote *n)
+{
+	int i = election_vote_index(&e->c->cfg, n->sid);
+
+	if (i < 0)
+		return;
+	e->held[i] = *n;
+	e->held_ms[i] = loop_now_ms();
+}
+
+/* Our round started: take in what was held, if it is still fresh. */
+static void
+take_held(struct election *e)
+{
+	uint64_t now = loop_now_ms();
+	struct election_vote v;
+
+	for (int i = 0; i < e->c->cfg.nservers; i++) {
+		if (e->held[i].sid == 0)
+			continue;
+		v = e->held[i];
+		e->held[i].sid = 0;
+		/* stale, or the early ones decided already: it re-sends */
+		if (now - e->held_ms[i] > ELECTION_HELD_MS ||
+		    e->state != ELECTION_LOOKING)
+			continue;
+		log_debug("taking in sid=%u's vote held for %" PRIu64 " ms",
+		    v.sid, now - e->held_ms[i]);
+		election_receive(e, &v);
+	}
+}
+
 void
 election_receive(struct election *e, const struct election_vote *n)
 {
@@ -273,8 +313,10 @@ election_receive(struct election *e, const struct election_vote *n)
 	}
 	if (e->state != ELECTION_LOOKING) {
 		/* a late or restarted server learns the sitting leader */
-		if (n->state == ELECTION_LOOKING)
+		if (n->state == ELECTION_LOOKING) {
 			election_net_reply(e->net, n->sid, &e->current);
+			hold(e, n);
+		}
 		return;
 	}
 	/* WorkerReceiver: a LOOKING voter behind our round hears our vote */
@@ -320,6 +362,7 @@ on_looking(struct election *e, const Envelope *env)
 		    election_state_name(e->state), e->leader);
 	start_round(e, env->zxid, env->seq);
 	take_early(e);
+	take_held(e);
 }
 
 static void
@@ -373,6 +416,7 @@ on_config(struct election *e, const struct msg *m)
 	else if (mb->version > e->c->cfg.membership_version) {
 		membership_to_config(mb, &e->c->cfg);
 		memset(e->early, 0, sizeof(e->early));
+		memset(e->held, 0, sizeof(e->held));
 		election_net_reconfig(e->net);
 		log_info("membership version %llx: %d servers, %d voters",
 		    (unsigned long long)mb->version, mb->nservers,

@@ -29,6 +29,14 @@ enum election_state {
 #define ELECTION_NOTIFY_MIN		200
 #define ELECTION_NOTIFY_MAX		60000
 
+/*
+ * A LOOKING notification that reached us while we still followed (or led)
+ * is taken into our next round if it is at most this old (ms): its sender
+ * lost the leader a moment before our replicator did. Followers notice a
+ * silent leader on their tickTime/2 tick, 1 s apart at the default.
+ */
+#define ELECTION_HELD_MS		1000
+
 /* Largest encoded notification; a frame above it is foreign. */
 #define ELECTION_NOTIFICATION_MAX	64
 
@@ -81,6 +89,9 @@ struct election {
 
 	/* what peers said before the replicator did (lookForLeader's queue) */
 	struct election_vote	 early[CONFIG_MAX_SERVERS];
+	/* LOOKING votes heard while not looking, and when (ms) */
+	struct election_vote	 held[CONFIG_MAX_SERVERS];
+	uint64_t		 held_ms[CONFIG_MAX_SERVERS];
 
 	struct election_round	 round;
 	struct election_vote	 current;	/* decided/settled: we say it */

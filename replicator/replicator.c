@@ -365,6 +365,7 @@ replicator_go_looking(struct replicator *r, const char *why)
 	replicator_reconfig_abort(r);
 	r->role = ROLE_LOOKING;
 	r->observing = 0;
+	memset(r->held, 0, sizeof(r->held));
 	r->role_since_ms = loop_now_ms();
 	r->established = 0;
 	r->sync_newleader = 0;
@@ -610,6 +611,9 @@ dispatch_quorum(struct loop *l, void *arg)
 	while (replicator_peer_recv(r->quorum, 1, &m) == 0) {
 		if (r->role == ROLE_LEADING)
 			replicator_leader_peer(r, &m);
+		else if (r->role == ROLE_LOOKING &&
+		    m.h.type == PeerType_FOLLOWERINFO)
+			replicator_leader_hold(r, &m);
 		replicator_peer_close(&m);
 	}
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/cmd.h"
+#include "common/config.h"
 #include "common/msg.h"
 #include "peer.pb.h"
 
@@ -64,6 +65,20 @@ struct learner {
 	uint64_t		 acked;		/* durable there up to */
 	uint64_t		 last_heard_ms;
 	uint64_t		 streamed;	/* last zxid sent in its sync */
+};
+
+/*
+ * A learner's FOLLOWERINFO that came while we were looking: its election
+ * decided for us a moment before ours did. Answered once we lead.
+ */
+struct held_hello {
+	uint32_t	 sid;		/* 0: empty slot */
+	uint8_t		 ident[64];
+	size_t		 ident_len;
+	uint64_t	 epoch;		/* its acceptedEpoch */
+	uint64_t	 zxid;
+	int64_t		 arg;
+	uint64_t	 at_ms;
 };
 
 /* A peer message received (foreign input: decoded defensively). */
@@ -130,6 +145,7 @@ struct replicator {
 	size_t		 nlearners, learners_cap;
 	int		 leaderinfo_sent;
 	int		 establishing;	/* currentEpoch being persisted */
+	struct held_hello held[CONFIG_MAX_SERVERS];	/* while looking */
 	/* the store streams a DIFF or SNAP for one learner at a time */
 	struct learner	*syncing;
 	int		 sync_busy;	/* a stream is in flight */
@@ -226,6 +242,8 @@ const char *replicator_peer_type_name(int);
 /* replicator_leader.c */
 void	replicator_lead(struct replicator *);
 void	replicator_leader_peer(struct replicator *, struct peer_msg *);
+/* A FOLLOWERINFO while looking: kept for replicator_lead (or dropped). */
+void	replicator_leader_hold(struct replicator *, const struct peer_msg *);
 void	replicator_leader_store(struct replicator *, struct msg *);
 void	replicator_leader_store_state(struct replicator *);
 void	replicator_leader_proposed(struct replicator *, struct proposal *);

@@ -103,6 +103,64 @@ drop(struct replicator *r, struct learner *l, const char *why)
 }
 
 void
+replicator_leader_hold(struct replicator *r, const struct peer_msg *m)
+{
+	struct held_hello *h = NULL;
+
+	if (m->h.sid < 1 || m->h.sid > 254 || m->h.sid == r->myid ||
+	    m->ident_len > sizeof(h->ident))
+		return;
+	for (size_t i = 0; i < CONFIG_MAX_SERVERS && h == NULL; i++)
+		if (r->held[i].sid == m->h.sid)
+			h = &r->held[i];
+	for (size_t i = 0; i < CONFIG_MAX_SERVERS && h == NULL; i++)
+		if (r->held[i].sid == 0)
+			h = &r->held[i];
+	if (h == NULL)
+		return;	/* it says hello again every tick */
+	h->sid = m->h.sid;
+	memcpy(h->ident, m->ident, m->ident_len);
+	h->ident_len = m->ident_len;
+	h->epoch = m->h.epoch;
+	h->zxid = m->h.zxid;
+	h->arg = m->h.arg;
+	h->at_ms = loop_now_ms();
+	log_debug("learner sid=%u: FOLLOWERINFO while looking, held",
+	    h->sid);
+}
+
+/*
+ * The hellos held while we looked, as if they came now. One older than a
+ * tick is stale: a learner still waiting for us repeats it every
+ * tickTime/2, and one that gave up must not count for our new epoch.
+ */
+static void
+take_held(struct replicator *r)
+{
+	uint64_t now = loop_now_ms();
+	struct peer_msg m;
+
+	for (size_t i = 0; i < CONFIG_MAX_SERVERS; i++) {
+		struct held_hello *h = &r->held[i];
+
+		if (h->sid == 0)
+			continue;
+		if (now - h->at_ms <= r->tick_ms) {
+			memset(&m, 0, sizeof(m));
+			memcpy(m.ident, h->ident, h->ident_len);
+			m.ident_len = h->ident_len;
+			m.h = replicator_peer_header(r, PeerType_FOLLOWERINFO);
+			m.h.sid = h->sid;
+			m.h.epoch = h->epoch;
+			m.h.zxid = h->zxid;
+			m.h.arg = h->arg;
+			replicator_leader_peer(r, &m);
+		}
+		h->sid = 0;
+	}
+}
+
+void
 replicator_lead(struct replicator *r)
 {
 	r->role = ROLE_LEADING;
@@ -115,6 +173,7 @@ replicator_lead(struct replicator *r)
 	r->takeover_zxid = r->last_proposed = r->store_logged;
 	log_info("leading: discovery from zxid=0x%" PRIx64 " (accepted epoch "
 	    "%" PRIu64 ")", r->takeover_zxid, r->accepted_epoch);
+	take_held(r);
 }
 
 void
