@@ -87,6 +87,8 @@ static const struct row rows[] = {
 	{ "reconfigEnabled", K_BOOL, "false", 0, 0, F(reconfig_enabled) },
 	/* ZooKeeper skips ACL checks only for the exact value "yes" */
 	{ "skipACL", K_STR, "no", 0, 0, F(skip_acl) },
+	/* ZooKeeper's: a snapshot every snapCount / 2 to snapCount writes */
+	{ "snapCount", K_INT, "100000", 2, INT_MAX, F(snap_count) },
 	{ "standaloneEnabled", K_BOOL, "true", 0, 0, F(standalone_enabled) },
 	/* zookeeper.superUser: a SASL user that is super */
 	{ "superUser", K_STR, NULL, 0, 0, F(sasl_super_user) },
@@ -364,14 +366,16 @@ split_host(const char *s, size_t *hostoff, const char **rest)
  * A host name or address: printable, no blank, and none of the characters
  * that delimit a server spec or a membership line. Found by
  * fuzz_membership: a reconfig's "joining" could carry a newline inside a
- * host, which /zookeeper/config then printed as two bad lines.
+ * host, which /zookeeper/config then printed as two bad lines; and the
+ * host "[1" (from "[[1]:...", brackets being IPv6's quoting) printed as
+ * "[1:..." which does not parse back.
  */
 static int
 host_chars(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (!isgraph((unsigned char)s[i]) ||
-		    strchr(",;=|#!", s[i]) != NULL)
+		    strchr(",;=|#![]", s[i]) != NULL)
 			return 0;
 	return 1;
 }
