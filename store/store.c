@@ -195,15 +195,15 @@ before_sleep(struct loop *l, void *arg)
 	    s->durable, s->applied);
 }
 
-/* What the group commit left unapplied is applied within STORE_APPLY_MS. */
+/*
+ * What the group commit left unapplied is applied within STORE_APPLY_MS,
+ * and a snapshot written meanwhile is named, even when nothing arrives.
+ */
 static void
 on_apply(struct loop *l, void *arg)
 {
-	struct store *s = arg;
-
 	(void)l;
-	if (s->applied < (s->commit_to < s->logged ? s->commit_to : s->logged))
-		store_log_flush(s);
+	store_log_group_commit(arg);
 }
 
 /* RocksDB lives under dataLogDir when set, as ZooKeeper puts its txn log. */
@@ -234,11 +234,11 @@ store_main(int argc, char **argv)
 	s->batch = rocksdb_writebatch_create();
 	store_meta_load(s);
 	store_log_load(s);
-	if (s->applied > s->logged)
-		fatalx("lastApplied zxid=0x%" PRIx64 " is past the log end "
-		    "zxid=0x%" PRIx64, s->applied, s->logged);
 	store_tree_load(s);
-	store_log_flush(s);	/* replays (lastApplied, committed] */
+	if (s->applied > s->logged)
+		fatalx("the tree at zxid=0x%" PRIx64 " is past the log end "
+		    "zxid=0x%" PRIx64, s->applied, s->logged);
+	store_log_flush(s);	/* replays (snapshot, committed] */
 	log_info("logged zxid=0x%" PRIx64 " applied zxid=0x%" PRIx64
 	    " log base zxid=0x%" PRIx64 " epochs %" PRIu64 "/%" PRIu64,
 	    s->durable, s->applied, s->log_base, s->accepted_epoch,
@@ -252,6 +252,8 @@ store_main(int argc, char **argv)
 	loop_run(s->child->loop);
 
 	store_log_flush(s);
+	store_snapshot_wait(s);
+	store_log_flush(s);	/* names it */
 	endpoint_close(&s->router);
 	store_install_abort(s);
 	free_cache(s);

@@ -1,14 +1,19 @@
 /*
  * corral-store: the node's durable state in RocksDB. Column families:
- *   log       8-byte big-endian zxid -> [u32 LE envelope length]
- *             [nanopb Envelope (STORE_APPEND as received)][payload]
- *   tree      znode path -> sm_node_encode record (current at lastApplied)
- *   sessions  8-byte big-endian session id -> sm_session_encode record
- *   default   meta: "committed", "lastApplied", "acceptedEpoch",
- *             "currentEpoch", "trimmed" (log_base) as 8-byte big-endian
- *             values
+ *   log       8-byte big-endian zxid -> a command value (common/cmd.h), as
+ *             received in STORE_APPEND
+ *   snap      snapshots of the tree (store_snapshot.c): [be64 zxid][be32
+ *             chunk] -> [u8 kind][records of sm_node_encode or
+ *             sm_session_encode, each after a u32 LE length]
+ *   tree,     before snapshots, znode path -> node record and session id
+ *   sessions  -> session record, at lastApplied; loaded once and emptied
+ *   default   meta: "committed" (applied up to), "snapshot" (the zxid of
+ *             the latest), "acceptedEpoch", "currentEpoch", "trimmed"
+ *             (log_base) as 8-byte big-endian values
  * The log holds (log_base, logged]: log_base is the last entry trimmed
- * away, or the zxid of the last installed snapshot, or 0.
+ * away, or the zxid of the last installed snapshot, or 0. It keeps every
+ * entry after the latest snapshot, so a restart loads that snapshot and
+ * replays the log up to "committed".
  * Private to the store role.
  */
 #ifndef CORRAL_STORE_STORE_H
@@ -23,7 +28,7 @@
 #include "common/msg.h"
 
 /*
- * corral.logRetain entries are kept in the log below lastApplied. The DIFF
+ * corral.logRetain entries are kept in the log below applied. The DIFF
  * sync of a lagging follower and the catch-up of a frontend read this
  * window; older entries are only reachable through a snapshot. We trim
  * once logRetain / 10 entries (at most this many) were applied since.
@@ -46,6 +51,7 @@ enum store_cf {
 	STORE_CF_LOG,
 	STORE_CF_TREE,
 	STORE_CF_SESSIONS,
+	STORE_CF_SNAP,
 	STORE_CF_COUNT
 };
 
@@ -69,6 +75,8 @@ struct store_entry {
 	size_t		 len;
 };
 
+struct store_snapshot;
+
 struct store {
 	struct child	*child;
 	struct store_db	*db;
@@ -90,6 +98,11 @@ struct store {
 	uint64_t	 accepted_epoch;
 	uint64_t	 current_epoch;
 	uint64_t	 applied_since_trim;
+	/* snapshots */
+	uint64_t	 snap_zxid;		/* the latest complete one */
+	uint64_t	 applied_since_snap;
+	uint64_t	 snap_due;		/* applies before the next */
+	struct store_snapshot *snapshot;	/* being written, or NULL */
 
 	/* the open group-commit batch */
 	rocksdb_writebatch_t *batch;
@@ -152,7 +165,7 @@ void		 store_db_be64_put(uint8_t out[8], uint64_t);
 uint64_t	 store_db_be64_get(const uint8_t in[8]);
 
 /* store_meta.c */
-/* Load committed, lastApplied, epochs and log_base into s. */
+/* Load committed, epochs and log_base into s. */
 void	store_meta_load(struct store *);
 /* Put a meta value into the open batch. */
 void	store_meta_put(struct store *, const char *key, uint64_t);
@@ -211,21 +224,32 @@ void	store_log_uncache_all(struct store *);
 
 /* store_tree.c */
 /*
- * Load the tree and session column families into a fresh sm at
- * lastApplied; a record that does not load is fatal. A new store gets
- * sm_new()'s nodes put into the open batch.
+ * Load the latest snapshot into a fresh sm (s->applied: its zxid); a
+ * store from before snapshots has its tree column families loaded and
+ * kept as a snapshot (in the open batch); a new store starts from
+ * sm_new()'s tree at zxid 0. Anything that does not load is fatal.
  */
 void	store_tree_load(struct store *);
 /*
- * Apply logged entries (applied, upto] to the sm and put the changed nodes,
- * sessions, lastApplied and committed into the open batch.
+ * Apply logged entries (applied, upto] to the sm (after waiting for a
+ * snapshot being written), put "committed" into the open batch, and start
+ * a snapshot when one is due.
  */
 void	store_tree_apply(struct store *, uint64_t upto);
-/*
- * Put every node and session of the sm, lastApplied and committed (both
- * s->applied) into the open batch.
- */
-void	store_tree_persist_all(struct store *);
+
+/* store_snapshot.c */
+void	store_snapshot_init(struct store *);
+/* Load the snapshot at zxid into a new s->sm; -1 if it has no chunk. */
+int	store_snapshot_load(struct store *, uint64_t zxid);
+/* After an apply: start writing one (a thread) when snapCount is due. */
+void	store_snapshot_maybe_start(struct store *);
+int	store_snapshot_running(const struct store *);
+/* If the thread is done, name its snapshot in the open batch (synced). */
+void	store_snapshot_poll(struct store *);
+/* Block until no snapshot is being written (before the sm changes). */
+void	store_snapshot_wait(struct store *);
+/* Write a snapshot of the sm at applied into the open batch now. */
+void	store_snapshot_write_now(struct store *);
 
 /* store_install.c */
 /* STORE_SNAP_INSTALL: start receiving a snapshot at zxid (0: named by END). */

@@ -22,6 +22,7 @@ static const char *const cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_LOG] = "log",
 	[STORE_CF_TREE] = "tree",
 	[STORE_CF_SESSIONS] = "sessions",
+	[STORE_CF_SNAP] = "snap",
 };
 
 void

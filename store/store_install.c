@@ -7,7 +7,7 @@
  *
  * Rules enforced here:
  * - The old state stays, in memory and on disk, until the snapshot has
- *   loaded and linked; then tree, sessions, log and meta change in one
+ *   loaded and linked; then our snapshot, log and meta change in one
  *   synced batch, so a crash leaves either the old state or the new one.
  * - The records come from a peer: a malformed one aborts the install with
  *   a warning, never a fatalx.
@@ -97,8 +97,7 @@ write_installed(struct store *s)
 {
 	uint64_t z = s->install_zxid;
 
-	store_db_clear_cf(s->db, s->batch, STORE_CF_TREE);
-	store_db_clear_cf(s->db, s->batch, STORE_CF_SESSIONS);
+	store_snapshot_wait(s);		/* it reads the sm we replace */
 	store_db_clear_cf(s->db, s->batch, STORE_CF_LOG);
 	sm_destroy(&s->sm);
 	s->sm = s->install;
@@ -106,7 +105,8 @@ write_installed(struct store *s)
 	store_log_uncache_all(s);
 	s->applied = s->commit_to = s->logged = s->log_base = z;
 	s->applied_since_trim = 0;
-	store_tree_persist_all(s);	/* lastApplied, committed = z */
+	store_snapshot_write_now(s);	/* the older snapshots go */
+	store_meta_put(s, "committed", z);
 	store_meta_put(s, "trimmed", z);
 	s->batch_sync = 1;
 	store_log_flush(s);

@@ -290,13 +290,14 @@ trim_every(const struct store *s)
 }
 
 /*
- * Delete log entries more than logRetain below lastApplied, with one
- * range delete. Counters are consecutive within an epoch (the log is a
- * prev_zxid chain), so applied - retain keeps exactly retain entries below
- * applied; early in a new epoch we keep the previous epoch's tail until
- * the new one alone fills the window. log_base becomes the last entry
- * deleted, so the cut stops at what is durable (readable) already; the
- * next flush trims the rest.
+ * Delete log entries more than logRetain below applied, with one range
+ * delete, but never one after the latest snapshot: a restart replays them.
+ * Counters are consecutive within an epoch (the log is a prev_zxid chain),
+ * so applied - retain keeps exactly retain entries below applied; early in
+ * a new epoch we keep the previous epoch's tail until the new one alone
+ * fills the window. log_base becomes the last entry deleted, so the cut
+ * stops at what is durable (readable) already; the next flush trims the
+ * rest.
  */
 static void
 trim(struct store *s)
@@ -304,11 +305,13 @@ trim(struct store *s)
 	uint64_t retain = (uint64_t)s->child->cfg.log_retain, cut, last;
 	uint8_t lo[8], hi[8];
 
-	if (zxid_counter(s->applied) <= retain) {
+	if (zxid_counter(s->applied) <= retain || s->snap_zxid == 0) {
 		s->applied_since_trim = 0;
 		return;
 	}
 	cut = s->applied - retain;
+	if (cut > s->snap_zxid + 1)
+		cut = s->snap_zxid + 1;
 	/* entries of the open batch are not readable yet: next flush */
 	if (cut > s->durable + 1)
 		cut = s->durable + 1;
@@ -353,13 +356,11 @@ send_ack(struct store *s)
 
 /*
  * Write the open batch: appends with sync, then ACK. Committed entries
- * are applied to the durable tree in the same batch when apply is set;
- * else (the group commit under load) only once STORE_APPLY_MS have passed
- * since the last apply or the batch has no append, so the tree's writes
- * (each changed node, its parent, lastApplied) are paid once per many
- * commands instead of once per group commit, and stay out of the synced
- * write the ACK waits for. The log is the durable record either way: a
- * restart replays (lastApplied, committed].
+ * are applied to the sm first when apply is set (waiting for a snapshot
+ * being written); else (the group commit under load) only once
+ * STORE_APPLY_MS have passed since the last apply or the batch has no
+ * append, and never while a snapshot is written. The log is the durable
+ * record either way: a restart replays it after the latest snapshot.
  */
 static void
 flush(struct store *s, int apply)
@@ -367,8 +368,10 @@ flush(struct store *s, int apply)
 	uint64_t upto = s->commit_to < s->logged ? s->commit_to : s->logged;
 	uint64_t now = loop_now_ms();
 
-	if (upto > s->applied && (apply || s->batch_appends == 0 ||
-	    now - s->applied_ms >= STORE_APPLY_MS)) {
+	store_snapshot_poll(s);
+	if (upto > s->applied && (apply || (!store_snapshot_running(s) &&
+	    (s->batch_appends == 0 ||
+	    now - s->applied_ms >= STORE_APPLY_MS)))) {
 		store_tree_apply(s, upto);
 		s->applied_ms = now;
 	}

@@ -15,7 +15,6 @@
 void
 store_meta_load(struct store *s)
 {
-	s->applied = store_db_get_u64(s->db, "lastApplied");
 	s->commit_to = store_db_get_u64(s->db, "committed");
 	s->accepted_epoch = store_db_get_u64(s->db, "acceptedEpoch");
 	s->current_epoch = store_db_get_u64(s->db, "currentEpoch");

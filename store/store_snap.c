@@ -2,8 +2,8 @@
  * Streams to frontends and the replicator: snapshots of the sm, log
  * ranges and the session table. Each stream is sent whole from one
  * dispatch, so it is consistent: the sm changes only in store_log_flush(),
- * which writes the batch before the loop reads another request. The sm is
- * therefore exactly the durable tree at lastApplied.
+ * between requests (a snapshot thread may read it at the same time; it
+ * changes nothing).
  */
 #include "store/store.h"
 

@@ -1,8 +1,8 @@
 /*
- * The durable tree: committed commands are applied to the in-memory sm
- * and every node and session they changed is written, in its final state,
- * into the same batch as lastApplied. So the tree column family is always
- * the sm at lastApplied, and a restart replays only the committed tail.
+ * The store's tree: committed commands applied, in zxid order, to the
+ * in-memory sm. It is made durable by snapshots (store_snapshot.c) and the
+ * log after them, so applying writes nothing but "committed", the zxid a
+ * restart replays the log up to.
  */
 #include "store/store.h"
 
@@ -12,43 +12,14 @@
 
 #include <rocksdb/c.h>
 
-#include "common/jute.h"
 #include "common/log.h"
 #include "common/sm.h"
-#include "common/xmalloc.h"
 #include "common/zxid.h"
 
-/* What one flush changed: paths and session ids, deduplicated at the end. */
 struct apply_ctx {
 	struct store		*s;
 	struct sm_result	 res;
-	char			**paths;
-	size_t			 npaths, pcap;
-	uint64_t		*sess;
-	size_t			 nsess, scap;
 };
-
-/* Remember a changed path (copied: the result is reused). */
-static void
-note_path(struct apply_ctx *a, const char *path)
-{
-	if (a->npaths == a->pcap) {
-		a->pcap = a->pcap ? a->pcap * 2 : 64;
-		a->paths = xreallocarray(a->paths, a->pcap, sizeof(*a->paths));
-	}
-	a->paths[a->npaths++] = xstrdup(path);
-}
-
-/* Remember a session whose record may have changed. */
-static void
-note_session(struct apply_ctx *a, uint64_t id)
-{
-	if (a->nsess == a->scap) {
-		a->scap = a->scap ? a->scap * 2 : 16;
-		a->sess = xreallocarray(a->sess, a->scap, sizeof(*a->sess));
-	}
-	a->sess[a->nsess++] = id;
-}
 
 /* Apply one logged command, the value logged at key->zxid. */
 static int
@@ -70,88 +41,10 @@ apply_one(void *arg, const struct cmd_key *key, const uint8_t *val,
 	if (sm_apply(s->sm, &cmd, &a->res) < 0)
 		fatalx("sm refused zxid=0x%" PRIx64 " after zxid=0x%" PRIx64,
 		    c.h.zxid, s->applied);
-	for (size_t i = 0; i < a->res.nchanges; i++)
-		note_path(a, a->res.changes[i].path);
-	if (a->res.session_opened != 0)
-		note_session(a, a->res.session_opened);
-	if (a->res.session_closed != 0)
-		note_session(a, a->res.session_closed);
 	s->applied = c.h.zxid;
 	s->applied_since_trim++;
+	s->applied_since_snap++;
 	return 0;
-}
-
-/* qsort comparators for deduplication. */
-static int
-cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-static int
-cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* Put (or delete, when gone) one node in its state after this flush. */
-static void
-persist_node(struct store *s, const char *path, struct jute_writer *w)
-{
-	rocksdb_column_family_handle_t *cf = s->db->cf[STORE_CF_TREE];
-
-	jute_writer_reset(w);
-	if (sm_node_encode(s->sm, path, w) < 0)
-		rocksdb_writebatch_delete_cf(s->batch, cf, path, strlen(path));
-	else
-		rocksdb_writebatch_put_cf(s->batch, cf, path, strlen(path),
-		    (const char *)w->buf, w->len);
-}
-
-/* Put (or delete, when closed) one session record. */
-static void
-persist_session(struct store *s, uint64_t id, struct jute_writer *w)
-{
-	rocksdb_column_family_handle_t *cf = s->db->cf[STORE_CF_SESSIONS];
-	uint8_t key[8];
-
-	store_db_be64_put(key, id);
-	jute_writer_reset(w);
-	if (sm_session_encode(s->sm, id, w) < 0)
-		rocksdb_writebatch_delete_cf(s->batch, cf, (const char *)key,
-		    sizeof(key));
-	else
-		rocksdb_writebatch_put_cf(s->batch, cf, (const char *)key,
-		    sizeof(key), (const char *)w->buf, w->len);
-}
-
-/* Write each changed path and session once, then free the lists. */
-static void
-persist(struct apply_ctx *a)
-{
-	struct store *s = a->s;
-	struct jute_writer w;
-
-	jute_writer_init(&w);
-	qsort(a->paths, a->npaths, sizeof(*a->paths), cmp_str);
-	for (size_t i = 0; i < a->npaths; i++) {
-		if (i == 0 || strcmp(a->paths[i], a->paths[i - 1]) != 0)
-			persist_node(s, a->paths[i], &w);
-	}
-	qsort(a->sess, a->nsess, sizeof(*a->sess), cmp_u64);
-	for (size_t i = 0; i < a->nsess; i++) {
-		if (i == 0 || a->sess[i] != a->sess[i - 1])
-			persist_session(s, a->sess[i], &w);
-	}
-	store_meta_put(s, "lastApplied", s->applied);
-	store_meta_put(s, "committed", s->applied);
-	jute_writer_free(&w);
-	for (size_t i = 0; i < a->npaths; i++)
-		free(a->paths[i]);
-	free(a->paths);
-	free(a->sess);
 }
 
 /* Apply cached entries up to upto, in order, dropping them from memory. */
@@ -179,6 +72,7 @@ store_tree_apply(struct store *s, uint64_t upto)
 	struct apply_ctx a = { .s = s };
 	uint64_t front;
 
+	store_snapshot_wait(s);		/* it reads the sm we change */
 	sm_result_init(&a.res);
 	store_log_uncache(s, s->applied);
 	front = s->chead < s->ncache ? s->cache[s->chead].zxid : UINT64_MAX;
@@ -191,7 +85,8 @@ store_tree_apply(struct store *s, uint64_t upto)
 		fatalx("log ends at zxid=0x%" PRIx64 ", cannot apply up to "
 		    "zxid=0x%" PRIx64, s->applied, upto);
 	sm_result_free(&a.res);
-	persist(&a);
+	store_meta_put(s, "committed", s->applied);
+	store_snapshot_maybe_start(s);
 }
 
 /* Load every record of one column family with load(); -1 is corruption. */
@@ -221,50 +116,60 @@ load_cf(struct store *s, enum store_cf cf, const char *what,
 	return n;
 }
 
-/* sm_foreach_node visitor: every node counts as changed. */
-static void
-persist_all_cb(void *arg, const char *path)
+/*
+ * A store written before snapshots kept every node in the tree column
+ * family, current at lastApplied: load it, then keep it as a snapshot.
+ */
+static int
+load_legacy(struct store *s)
 {
-	struct apply_ctx *a = arg;
+	uint64_t applied = store_db_get_u64(s->db, "lastApplied");
+	size_t nodes, sessions;
 
-	note_path(a, path);
-}
-
-/* sm_foreach_session visitor: every session counts as changed. */
-static void
-persist_all_session_cb(void *arg, uint64_t id)
-{
-	struct apply_ctx *a = arg;
-
-	note_session(a, id);
-}
-
-void
-store_tree_persist_all(struct store *s)
-{
-	struct apply_ctx a = { .s = s };
-
-	sm_foreach_node(s->sm, persist_all_cb, &a);
-	sm_foreach_session(s->sm, persist_all_session_cb, &a);
-	persist(&a);
+	s->sm = sm_new();
+	nodes = load_cf(s, STORE_CF_TREE, "node", sm_node_load);
+	if (nodes == 0) {
+		sm_destroy(&s->sm);
+		return -1;
+	}
+	sessions = load_cf(s, STORE_CF_SESSIONS, "session", sm_session_load);
+	if (sm_load_finish(s->sm, applied) < 0) {
+		s->db->poisoned = 1;
+		fatalx("durable tree at zxid=0x%" PRIx64 " does not link",
+		    applied);
+	}
+	s->applied = applied;
+	log_info("loaded %zu nodes, %zu sessions at zxid=0x%" PRIx64 " from "
+	    "the tree column family: keeping them as a snapshot", nodes,
+	    sessions, applied);
+	store_snapshot_write_now(s);
+	store_db_clear_cf(s->db, s->batch, STORE_CF_TREE);
+	store_db_clear_cf(s->db, s->batch, STORE_CF_SESSIONS);
+	rocksdb_writebatch_delete_cf(s->batch, s->db->cf[STORE_CF_DEFAULT],
+	    "lastApplied", strlen("lastApplied"));
+	return 0;
 }
 
 void
 store_tree_load(struct store *s)
 {
-	size_t nodes, sessions;
+	uint64_t z = store_db_get_u64(s->db, "snapshot");
 
-	s->sm = sm_new();
-	nodes = load_cf(s, STORE_CF_TREE, "node", sm_node_load);
-	sessions = load_cf(s, STORE_CF_SESSIONS, "session", sm_session_load);
-	if (sm_load_finish(s->sm, s->applied) < 0) {
-		s->db->poisoned = 1;
-		fatalx("durable tree at zxid=0x%" PRIx64 " does not link",
-		    s->applied);
+	store_snapshot_init(s);
+	if (z != 0 && store_snapshot_load(s, z) == 0) {
+		log_info("loaded %zu nodes, %zu sessions from the snapshot at "
+		    "zxid=0x%" PRIx64, sm_node_count(s->sm),
+		    sm_session_count(s->sm), z);
+		return;
 	}
-	/* a new store: make the tree CF hold sm_new()'s nodes too */
-	if (nodes == 0)
-		store_tree_persist_all(s);
-	log_info("loaded %zu nodes, %zu sessions at zxid=0x%" PRIx64, nodes,
-	    sessions, s->applied);
+	if (z != 0) {
+		s->db->poisoned = 1;
+		fatalx("the snapshot at zxid=0x%" PRIx64 " is missing", z);
+	}
+	if (load_legacy(s) == 0)
+		return;
+	/* a new store: sm_new()'s tree at zxid 0, the log from there */
+	s->sm = sm_new();
+	s->applied = s->snap_zxid = 0;
+	log_info("a new store: the empty tree at zxid=0");
 }

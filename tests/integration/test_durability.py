@@ -3,7 +3,8 @@
 ZooKeeper JVM) while several clients write, restart on the same data dir,
 and check that every acknowledged write survived with its data, that
 sequence numbers and zxids continue past them, and that sessions
-(ephemerals) survive a restart within their timeout."""
+(ephemerals) survive a restart within their timeout. Then all of it
+again with snapshots taken every few writes."""
 
 import logging
 
@@ -115,6 +116,22 @@ class DurabilityTest(harness.ServerTestCase):
             self.assertEqual(st.ephemeralOwner, sid)
         wait_for(lambda: c.exists(self.base + "/e") is None, 30,
                  "ephemeral of the dead session removed after restart")
+
+
+class SnapshotDurabilityTest(DurabilityTest):
+    """The same, with a snapshot every 25 to 50 writes and the log trimmed
+    behind it (corral.logRetain at its minimum): power losses land before,
+    during and after snapshots, and a restart loads the latest one and
+    replays the log after it."""
+
+    extra_cfg = {"snapCount": "50", "corral.logRetain": "100"}
+
+    @harness.skip_unless_corral("corral's store log")
+    def test_snapshots_taken_and_log_trimmed(self):
+        self.power_loss_cycle(self.base, min_writes=400)
+        log = self.server.log_tail(100000)
+        self.assertIn("snapshot at zxid=", log)
+        self.assertIn("from the snapshot at zxid=", log)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,347 @@
+/*
+ * The durable tree, as ZooKeeper keeps it: the log, plus a snapshot of the
+ * whole sm taken every snapCount or so applied commands. Writing each
+ * changed node at every apply cost a RocksDB key per write (its memtable
+ * insert, WAL bytes, flush and compactions): a fifth of corral's CPU under
+ * a create load. A snapshot is a few large values instead.
+ *
+ * snap column family: [be64 zxid][be32 chunk number] -> [u8 kind: 0 nodes,
+ * 1 sessions][u32 LE length][record]... (the records of STORE_SNAP_CHUNK).
+ * Meta "snapshot" names the latest complete one; a restart loads it and
+ * replays the log after it (store_log.c keeps every entry after it).
+ *
+ * A thread writes the snapshot while the loop goes on logging and
+ * acknowledging; applies wait meanwhile, so the sm it reads does not
+ * change (the loop only reads it too: snapshots for frontends). Anything
+ * that must change the sm first waits for the thread (store_snapshot_wait).
+ */
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rocksdb/c.h>
+
+#include "common/child.h"
+#include "common/jute.h"
+#include "common/log.h"
+#include "common/sm.h"
+#include "common/xmalloc.h"
+
+#define KIND_NODES	0
+#define KIND_SESSIONS	1
+
+struct store_snapshot {
+	pthread_t		 thread;
+	struct store_db		*db;
+	const struct sm		*sm;
+	uint64_t		 zxid;
+	/* the chunk being filled and the record being encoded */
+	struct jute_writer	 chunk;
+	struct jute_writer	 rec;
+	uint32_t		 nchunks;
+	size_t			 nrecs;
+	/* the thread's result, read once it is joined */
+	char			*err;		/* a RocksDB error */
+	/* set by the thread when it is done */
+	int			 done;
+	pthread_mutex_t		 lock;
+	/* synchronous writes go into this batch instead of the thread's */
+	rocksdb_writebatch_t	*into;
+};
+
+static void
+key_put(uint8_t key[12], uint64_t zxid, uint32_t n)
+{
+	store_db_be64_put(key, zxid);
+	key[8] = (uint8_t)(n >> 24);
+	key[9] = (uint8_t)(n >> 16);
+	key[10] = (uint8_t)(n >> 8);
+	key[11] = (uint8_t)n;
+}
+
+static void
+chunk_start(struct store_snapshot *w, uint8_t kind)
+{
+	jute_writer_reset(&w->chunk);
+	jute_put_raw(&w->chunk, &kind, 1);
+}
+
+/* Write the chunk if it holds records; a RocksDB error stops the rest. */
+static void
+chunk_flush(struct store_snapshot *w)
+{
+	rocksdb_column_family_handle_t *cf = w->db->cf[STORE_CF_SNAP];
+	uint8_t key[12], kind;
+
+	if (w->chunk.len <= 1 || w->err != NULL)
+		return;
+	key_put(key, w->zxid, w->nchunks++);
+	if (w->into != NULL)
+		rocksdb_writebatch_put_cf(w->into, cf, (const char *)key,
+		    sizeof(key), (const char *)w->chunk.buf, w->chunk.len);
+	else
+		rocksdb_put_cf(w->db->db, w->db->wnosync, cf,
+		    (const char *)key, sizeof(key),
+		    (const char *)w->chunk.buf, w->chunk.len, &w->err);
+	kind = w->chunk.buf[0];
+	chunk_start(w, kind);
+}
+
+static void
+add_record(struct store_snapshot *w)
+{
+	uint8_t b[4] = { (uint8_t)w->rec.len, (uint8_t)(w->rec.len >> 8),
+	    (uint8_t)(w->rec.len >> 16), (uint8_t)(w->rec.len >> 24) };
+
+	jute_put_raw(&w->chunk, b, sizeof(b));
+	jute_put_raw(&w->chunk, w->rec.buf, w->rec.len);
+	w->nrecs++;
+	if (w->chunk.len >= STORE_SNAP_CHUNK_SIZE)
+		chunk_flush(w);
+}
+
+static void
+node_cb(void *arg, const char *path)
+{
+	struct store_snapshot *w = arg;
+
+	jute_writer_reset(&w->rec);
+	if (sm_node_encode(w->sm, path, &w->rec) < 0)
+		return;		/* cannot happen: the sm is not changing */
+	add_record(w);
+}
+
+static void
+session_cb(void *arg, uint64_t id)
+{
+	struct store_snapshot *w = arg;
+
+	jute_writer_reset(&w->rec);
+	if (sm_session_encode(w->sm, id, &w->rec) < 0)
+		return;
+	add_record(w);
+}
+
+/* Every node, then every session, in chunks. */
+static void
+write_all(struct store_snapshot *w)
+{
+	chunk_start(w, KIND_NODES);
+	sm_foreach_node(w->sm, node_cb, w);
+	chunk_flush(w);
+	chunk_start(w, KIND_SESSIONS);
+	sm_foreach_session(w->sm, session_cb, w);
+	chunk_flush(w);
+}
+
+static void *
+run(void *arg)
+{
+	struct store_snapshot *w = arg;
+
+	write_all(w);
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static struct store_snapshot *
+snapshot_new(struct store *s)
+{
+	struct store_snapshot *w = xcalloc(1, sizeof(*w));
+
+	w->db = s->db;
+	w->sm = s->sm;
+	w->zxid = s->applied;
+	jute_writer_init(&w->chunk);
+	jute_writer_init(&w->rec);
+	pthread_mutex_init(&w->lock, NULL);
+	return w;
+}
+
+static void
+snapshot_free(struct store_snapshot **wp)
+{
+	struct store_snapshot *w = *wp;
+
+	jute_writer_free(&w->chunk);
+	jute_writer_free(&w->rec);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	*wp = NULL;
+}
+
+/* Name the snapshot in the open batch and drop the older ones. */
+static void
+commit_snapshot(struct store *s, uint64_t zxid, uint32_t nchunks,
+    size_t nrecs)
+{
+	uint8_t lo[12], hi[12];
+
+	key_put(lo, 0, 0);
+	key_put(hi, zxid, 0);
+	rocksdb_writebatch_delete_range_cf(s->batch, s->db->cf[STORE_CF_SNAP],
+	    (const char *)lo, sizeof(lo), (const char *)hi, sizeof(hi));
+	store_meta_put(s, "snapshot", zxid);
+	s->batch_sync = 1;
+	s->snap_zxid = zxid;
+	s->applied_since_snap = 0;
+	log_info("snapshot at zxid=0x%" PRIx64 ": %zu records in %" PRIu32
+	    " chunks", zxid, nrecs, nchunks);
+}
+
+/* ZooKeeper's jitter: between half and all of snapCount, so the servers
+ * of an ensemble do not all write theirs at once. */
+static uint64_t
+next_due(const struct store *s)
+{
+	uint64_t n = (uint64_t)s->child->cfg.snap_count;
+
+	return n / 2 + (uint64_t)random() % (n / 2 + 1);
+}
+
+void
+store_snapshot_maybe_start(struct store *s)
+{
+	struct store_snapshot *w;
+
+	if (s->snapshot != NULL || s->applied_since_snap < s->snap_due ||
+	    s->applied == s->snap_zxid)
+		return;
+	w = snapshot_new(s);
+	if (pthread_create(&w->thread, NULL, run, w) != 0) {
+		log_warn("snapshot thread");
+		snapshot_free(&w);
+		return;
+	}
+	s->snapshot = w;
+	s->snap_due = next_due(s);
+	log_debug("snapshot at zxid=0x%" PRIx64 " started", w->zxid);
+}
+
+int
+store_snapshot_running(const struct store *s)
+{
+	return s->snapshot != NULL;
+}
+
+/* Join the thread and take its result into the open batch. */
+static void
+finish(struct store *s)
+{
+	struct store_snapshot *w = s->snapshot;
+
+	pthread_join(w->thread, NULL);
+	s->snapshot = NULL;
+	if (w->err != NULL) {
+		store_db_check(s->db, w->err, STORE_DB_POISON, "write snapshot");
+		return;		/* not reached: a failed write is fatal */
+	}
+	commit_snapshot(s, w->zxid, w->nchunks, w->nrecs);
+	snapshot_free(&w);
+}
+
+void
+store_snapshot_poll(struct store *s)
+{
+	int done;
+
+	if (s->snapshot == NULL)
+		return;
+	pthread_mutex_lock(&s->snapshot->lock);
+	done = s->snapshot->done;
+	pthread_mutex_unlock(&s->snapshot->lock);
+	if (done)
+		finish(s);
+}
+
+void
+store_snapshot_wait(struct store *s)
+{
+	if (s->snapshot != NULL)
+		finish(s);
+}
+
+void
+store_snapshot_write_now(struct store *s)
+{
+	struct store_snapshot *w;
+
+	store_snapshot_wait(s);
+	w = snapshot_new(s);
+	w->into = s->batch;
+	write_all(w);
+	commit_snapshot(s, w->zxid, w->nchunks, w->nrecs);
+	snapshot_free(&w);
+}
+
+/* Load one chunk's records into sm; -1 if malformed. */
+static int
+load_chunk(struct sm *sm, const uint8_t *p, size_t len)
+{
+	size_t off = 1;
+	uint32_t n;
+
+	if (len < 1 || p[0] > KIND_SESSIONS)
+		return -1;
+	while (off < len) {
+		if (len - off < 4)
+			return -1;
+		n = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 |
+		    (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
+		off += 4;
+		if (n > len - off)
+			return -1;
+		if ((p[0] == KIND_NODES ? sm_node_load(sm, p + off, n) :
+		    sm_session_load(sm, p + off, n)) < 0)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
+int
+store_snapshot_load(struct store *s, uint64_t zxid)
+{
+	rocksdb_iterator_t *it = store_db_iter(s->db, STORE_CF_SNAP);
+	uint8_t start[12];
+	const char *k, *v;
+	size_t klen, vlen, n = 0;
+
+	key_put(start, zxid, 0);
+	s->sm = sm_new();
+	for (rocksdb_iter_seek(it, (const char *)start, sizeof(start));
+	    rocksdb_iter_valid(it); rocksdb_iter_next(it), n++) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen != 12 || memcmp(k, start, 8) != 0)
+			break;
+		v = rocksdb_iter_value(it, &vlen);
+		if (load_chunk(s->sm, (const uint8_t *)v, vlen) < 0) {
+			s->db->poisoned = 1;
+			fatalx("corrupt snapshot zxid=0x%" PRIx64 " chunk %zu",
+			    zxid, n);
+		}
+	}
+	store_db_iter_check(s->db, it, "read snapshot");
+	rocksdb_iter_destroy(it);
+	if (n == 0)
+		return -1;
+	if (sm_load_finish(s->sm, zxid) < 0) {
+		s->db->poisoned = 1;
+		fatalx("snapshot at zxid=0x%" PRIx64 " does not link", zxid);
+	}
+	s->snap_zxid = s->applied = zxid;
+	return 0;
+}
+
+void
+store_snapshot_init(struct store *s)
+{
+	srandom((unsigned)(s->child->cfg.myid * 7919u) ^ (unsigned)getpid());
+	s->snap_due = next_due(s);
+}
