@@ -164,6 +164,13 @@ int	sm_session_encode(const struct sm *, uint64_t id, struct jute_writer *);
 int	sm_node_load(struct sm *, const uint8_t *rec, size_t len);
 int	sm_session_load(struct sm *, const uint8_t *rec, size_t len);
 int	sm_load_finish(struct sm *, uint64_t last_zxid);
+/*
+ * Every node's record (sessions 0) or every session's (1), encoded into w
+ * for fn, without a lookup per node: snapshots of big trees.
+ */
+void	sm_foreach_record(const struct sm *, int sessions,
+	    struct jute_writer *, void (*)(void *, const struct jute_writer *),
+	    void *);
 /* Visit every node path / session id (no mutation during the walk). */
 void	sm_foreach_node(const struct sm *, void (*)(void *, const char *), void *);
 void	sm_foreach_session(const struct sm *, void (*)(void *, uint64_t), void *);

@@ -16,13 +16,9 @@
 #include "common/path.h"
 #include "common/xmalloc.h"
 
-int
-sm_node_encode(const struct sm *sm, const char *path, struct jute_writer *w)
+static void
+encode_node(const struct sm_node *n, struct jute_writer *w)
 {
-	const struct sm_node *n = sm_tree_find(sm, path, strlen(path));
-
-	if (n == NULL)
-		return -1;
 	jute_put_bytes(w, n->path, (int32_t)n->plen);
 	jute_put_bytes(w, n->data, n->data_len);
 	jute_put_raw(w, n->acl->enc, n->acl->len);
@@ -35,7 +31,48 @@ sm_node_encode(const struct sm *sm, const char *path, struct jute_writer *w)
 	jute_put_int(w, n->st.aversion);
 	jute_put_long(w, n->st.owner);
 	jute_put_long(w, n->st.pzxid);
+}
+
+int
+sm_node_encode(const struct sm *sm, const char *path, struct jute_writer *w)
+{
+	const struct sm_node *n = sm_tree_find(sm, path, strlen(path));
+
+	if (n == NULL)
+		return -1;
+	encode_node(n, w);
 	return 0;
+}
+
+static void
+encode_session(const struct sm_sess *s, struct jute_writer *w)
+{
+	jute_put_long(w, (int64_t)s->pub.id);
+	jute_put_int(w, s->pub.timeout);
+	jute_put_bytes(w, s->pub.passwd, SM_PASSWD_LEN);
+}
+
+void
+sm_foreach_record(const struct sm *sm, int sessions, struct jute_writer *w,
+    void (*fn)(void *, const struct jute_writer *), void *arg)
+{
+	if (!sessions) {
+		for (size_t i = 0; i < sm->nbuckets; i++)
+			for (const struct sm_node *n = sm->nodes[i]; n != NULL;
+			    n = n->hnext) {
+				jute_writer_reset(w);
+				encode_node(n, w);
+				fn(arg, w);
+			}
+		return;
+	}
+	for (size_t i = 0; i < sm->sbuckets; i++)
+		for (const struct sm_sess *s = sm->sess[i]; s != NULL;
+		    s = s->hnext) {
+			jute_writer_reset(w);
+			encode_session(s, w);
+			fn(arg, w);
+		}
 }
 
 int
@@ -45,9 +82,7 @@ sm_session_encode(const struct sm *sm, uint64_t id, struct jute_writer *w)
 
 	if (s == NULL)
 		return -1;
-	jute_put_long(w, (int64_t)s->pub.id);
-	jute_put_int(w, s->pub.timeout);
-	jute_put_bytes(w, s->pub.passwd, SM_PASSWD_LEN);
+	encode_session(s, w);
 	return 0;
 }
 

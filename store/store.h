@@ -63,6 +63,8 @@ struct store_db {
 	rocksdb_column_family_handle_t	*cf[STORE_CF_COUNT];
 	rocksdb_writeoptions_t		*wsync;		/* with appends */
 	rocksdb_writeoptions_t		*wnosync;	/* apply-only batches */
+	rocksdb_writeoptions_t		*wnowal;	/* snapshot chunks */
+	rocksdb_options_t		*snap_opts;	/* snap CF: no compression */
 	rocksdb_readoptions_t		*ropts;
 	int				 poisoned;	/* sticky: no ACKs */
 	char				 path[1100];

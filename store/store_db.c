@@ -71,7 +71,16 @@ set_options(struct store_db *db)
 	db->wsync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(db->wsync, 1);
 	db->wnosync = rocksdb_writeoptions_create();
+	/* a snapshot's chunks skip the WAL (the synced group commits would
+	 * carry them) and are flushed to a table once all are written */
+	db->wnowal = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_disable_WAL(db->wnowal, 1);
 	db->ropts = rocksdb_readoptions_create();
+	/* snapshots are written whole and replaced whole: compressing each
+	 * table in the flush and again in compactions costs more CPU than the
+	 * disk it saves (ZooKeeper does not compress them either) */
+	db->snap_opts = rocksdb_options_create_copy(db->opts);
+	rocksdb_options_set_compression(db->snap_opts, rocksdb_no_compression);
 }
 
 struct store_db *
@@ -92,7 +101,7 @@ store_db_open(const char *dir)
 	}
 	set_options(db);
 	for (int i = 0; i < STORE_CF_COUNT; i++)
-		cfopts[i] = db->opts;
+		cfopts[i] = i == STORE_CF_SNAP ? db->snap_opts : db->opts;
 	db->db = rocksdb_open_column_families(db->opts, db->path,
 	    STORE_CF_COUNT, cf_names, cfopts, db->cf, &err);
 	if (store_db_check(db, err, STORE_DB_WARN, "open") < 0)
@@ -120,6 +129,10 @@ store_db_destroy(struct store_db **dbp)
 		rocksdb_readoptions_destroy(db->ropts);
 	if (db->wnosync != NULL)
 		rocksdb_writeoptions_destroy(db->wnosync);
+	if (db->wnowal != NULL)
+		rocksdb_writeoptions_destroy(db->wnowal);
+	if (db->snap_opts != NULL)
+		rocksdb_options_destroy(db->snap_opts);
 	if (db->wsync != NULL)
 		rocksdb_writeoptions_destroy(db->wsync);
 	if (db->opts != NULL)

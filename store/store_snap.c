@@ -62,41 +62,18 @@ flush_chunk(struct snap_ctx *c)
 	jute_writer_reset(&c->chunk);
 }
 
-/* Frame c->rec into the chunk; send the chunk once it is full. */
+/* sm_foreach_record visitor: frame the record into the chunk; send the
+ * chunk once it is full. */
 static void
-add_record(struct snap_ctx *c)
+add_record(void *arg, const struct jute_writer *rec)
 {
-	put_u32le(&c->chunk, (uint32_t)c->rec.len);
-	jute_put_raw(&c->chunk, c->rec.buf, c->rec.len);
+	struct snap_ctx *c = arg;
+
+	put_u32le(&c->chunk, (uint32_t)rec->len);
+	jute_put_raw(&c->chunk, rec->buf, rec->len);
 	c->nrecs++;
 	if (c->chunk.len >= STORE_SNAP_CHUNK_SIZE)
 		flush_chunk(c);
-}
-
-/* sm_foreach_node visitor: one node record. */
-static void
-node_cb(void *arg, const char *path)
-{
-	struct snap_ctx *c = arg;
-
-	jute_writer_reset(&c->rec);
-	if (sm_node_encode(c->s->sm, path, &c->rec) < 0)
-		fatalx("node %s listed by sm_foreach_node does not encode",
-		    path);
-	add_record(c);
-}
-
-/* sm_foreach_session visitor: one session record. */
-static void
-session_cb(void *arg, uint64_t id)
-{
-	struct snap_ctx *c = arg;
-
-	jute_writer_reset(&c->rec);
-	if (sm_session_encode(c->s->sm, id, &c->rec) < 0)
-		fatalx("session=0x%016" PRIx64 " listed by sm_foreach_session "
-		    "does not encode", id);
-	add_record(c);
 }
 
 void
@@ -108,10 +85,10 @@ store_snap_send(struct store *s, const struct msg *m)
 	jute_writer_init(&c.chunk);
 	jute_writer_init(&c.rec);
 	c.kind = 0;
-	sm_foreach_node(s->sm, node_cb, &c);
+	sm_foreach_record(s->sm, 0, &c.rec, add_record, &c);
 	flush_chunk(&c);
 	c.kind = 1;
-	sm_foreach_session(s->sm, session_cb, &c);
+	sm_foreach_record(s->sm, 1, &c.rec, add_record, &c);
 	flush_chunk(&c);
 	env.zxid = s->applied;
 	reply(&c, &env, NULL, 0);

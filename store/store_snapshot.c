@@ -14,6 +14,9 @@
  * acknowledging; applies wait meanwhile, so the sm it reads does not
  * change (the loop only reads it too: snapshots for frontends). Anything
  * that must change the sm first waits for the thread (store_snapshot_wait).
+ * The thread writes without the WAL, which the loop's synced group commits
+ * would otherwise have to sync, and flushes the chunks to a table before
+ * the loop names the snapshot in a synced write.
  */
 #include "store/store.h"
 
@@ -84,46 +87,26 @@ chunk_flush(struct store_snapshot *w)
 		rocksdb_writebatch_put_cf(w->into, cf, (const char *)key,
 		    sizeof(key), (const char *)w->chunk.buf, w->chunk.len);
 	else
-		rocksdb_put_cf(w->db->db, w->db->wnosync, cf,
+		rocksdb_put_cf(w->db->db, w->db->wnowal, cf,
 		    (const char *)key, sizeof(key),
 		    (const char *)w->chunk.buf, w->chunk.len, &w->err);
 	kind = w->chunk.buf[0];
 	chunk_start(w, kind);
 }
 
+/* sm_foreach_record visitor: frame the record into the chunk. */
 static void
-add_record(struct store_snapshot *w)
+add_record(void *arg, const struct jute_writer *rec)
 {
-	uint8_t b[4] = { (uint8_t)w->rec.len, (uint8_t)(w->rec.len >> 8),
-	    (uint8_t)(w->rec.len >> 16), (uint8_t)(w->rec.len >> 24) };
+	struct store_snapshot *w = arg;
+	uint8_t b[4] = { (uint8_t)rec->len, (uint8_t)(rec->len >> 8),
+	    (uint8_t)(rec->len >> 16), (uint8_t)(rec->len >> 24) };
 
 	jute_put_raw(&w->chunk, b, sizeof(b));
-	jute_put_raw(&w->chunk, w->rec.buf, w->rec.len);
+	jute_put_raw(&w->chunk, rec->buf, rec->len);
 	w->nrecs++;
 	if (w->chunk.len >= STORE_SNAP_CHUNK_SIZE)
 		chunk_flush(w);
-}
-
-static void
-node_cb(void *arg, const char *path)
-{
-	struct store_snapshot *w = arg;
-
-	jute_writer_reset(&w->rec);
-	if (sm_node_encode(w->sm, path, &w->rec) < 0)
-		return;		/* cannot happen: the sm is not changing */
-	add_record(w);
-}
-
-static void
-session_cb(void *arg, uint64_t id)
-{
-	struct store_snapshot *w = arg;
-
-	jute_writer_reset(&w->rec);
-	if (sm_session_encode(w->sm, id, &w->rec) < 0)
-		return;
-	add_record(w);
 }
 
 /* Every node, then every session, in chunks. */
@@ -131,11 +114,25 @@ static void
 write_all(struct store_snapshot *w)
 {
 	chunk_start(w, KIND_NODES);
-	sm_foreach_node(w->sm, node_cb, w);
+	sm_foreach_record(w->sm, 0, &w->rec, add_record, w);
 	chunk_flush(w);
 	chunk_start(w, KIND_SESSIONS);
-	sm_foreach_session(w->sm, session_cb, w);
+	sm_foreach_record(w->sm, 1, &w->rec, add_record, w);
 	chunk_flush(w);
+}
+
+/* The chunks went without the WAL: durable once flushed to a table. */
+static void
+flush_table(struct store_snapshot *w)
+{
+	rocksdb_flushoptions_t *fo;
+
+	if (w->err != NULL)
+		return;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush_cf(w->db->db, fo, w->db->cf[STORE_CF_SNAP], &w->err);
+	rocksdb_flushoptions_destroy(fo);
 }
 
 static void *
@@ -144,6 +141,7 @@ run(void *arg)
 	struct store_snapshot *w = arg;
 
 	write_all(w);
+	flush_table(w);
 	pthread_mutex_lock(&w->lock);
 	w->done = 1;
 	pthread_mutex_unlock(&w->lock);
