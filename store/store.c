@@ -56,7 +56,9 @@ hello(struct store *s, const struct msg *m)
 		    s->generation);
 		return;
 	}
-	store_log_flush(s);
+	/* durable first; the apply may wait for a snapshot being written,
+	 * and a replicator going to an election must not */
+	store_log_group_commit(s);
 	if (!s->have_repl || m->env.generation != s->generation) {
 		log_info("replicator generation %" PRIu64 ": logged zxid=0x%"
 		    PRIx64 " applied zxid=0x%" PRIx64, m->env.generation,

@@ -193,7 +193,11 @@ void	store_log_append(struct store *, const uint8_t *batch, size_t len);
  * highest durable zxid.
  */
 void	store_log_flush(struct store *);
-/* The same, but the apply may wait (see store_log.c); once per iteration. */
+/*
+ * The same, but the apply may wait (see store_log.c) and never waits for a
+ * snapshot being written: once per iteration, and wherever only the
+ * writes must be durable (HELLO, epochs, log requests).
+ */
 void	store_log_group_commit(struct store *);
 /*
  * STORE_TRUNC: make every entry above zxid go, durably (flushes first).

@@ -58,5 +58,5 @@ store_meta_epoch(struct store *s, uint64_t accepted, uint64_t current)
 {
 	raise_epoch(s, "acceptedEpoch", &s->accepted_epoch, accepted);
 	raise_epoch(s, "currentEpoch", &s->current_epoch, current);
-	store_log_flush(s);
+	store_log_group_commit(s);	/* synced: batch_sync */
 }

@@ -147,7 +147,7 @@ store_snap_send_log(struct store *s, const struct msg *m)
 
 	/* the open batch is not readable: a from in it must see it */
 	if (from > s->durable && s->logged > s->durable)
-		store_log_flush(s);
+		store_log_group_commit(s);
 	if (from < s->log_base) {
 		env.zxid = from;
 		env.err = -1;
