@@ -39,6 +39,12 @@ uint64_t loop_wall_ms(void);
  * the process's loop coalesces wake-ups when they come fast (loop.c).
  */
 void	loop_note_messages(unsigned n);
+/*
+ * Report how many requests are in flight (the deepest of a window
+ * counts): a deep backlog lowers the rates at which the loop coalesces.
+ */
+void	loop_note_backlog(unsigned n);
+#define LOOP_BACKLOG	16	/* deep from here */
 /* Iterations so far (exported as a metric). */
 uint64_t loop_iterations(const struct loop *);
 

@@ -65,6 +65,7 @@ frontend_flush_submits(struct frontend *f)
 	if (f->submits_gen == f->repl_gen) {
 		env.generation = f->repl_gen;
 		env.arg = (int64_t)f->submits.n;
+		env.backlog = (uint32_t)frontend_request_backlog();
 		if (msg_send(f->repl, NULL, 0, &env, f->submits.buf,
 		    f->submits.len) < 0)
 			fatal("submit to replicator");
@@ -136,6 +137,7 @@ before_sleep(struct loop *l, void *arg)
 	(void)l;
 	frontend_flush_submits(arg);
 	frontend_conn_flush_all(arg);
+	loop_note_backlog((unsigned)frontend_request_backlog());
 }
 
 static void

@@ -195,6 +195,9 @@ void	frontend_request_packet(struct frontend *, struct conn *,
 /* Answer what can be answered at the head of the connection's queue. */
 void	frontend_request_flush(struct frontend *, struct conn *);
 void	frontend_request_free(struct req *);
+/* Requests received and not yet answered (all connections); forget n. */
+size_t	frontend_request_backlog(void);
+void	frontend_request_forget(size_t n);
 
 /* frontend_session.c */
 void	frontend_session_connect(struct frontend *, struct conn *,

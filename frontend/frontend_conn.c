@@ -204,6 +204,9 @@ parse_input(struct frontend *f, struct conn *c)
 			break;
 		c->received++;
 		f->packets_received++;
+		/* many clients' requests count for coalescing, a few don't */
+		if (frontend_request_backlog() >= LOOP_BACKLOG)
+			loop_note_messages(1);
 		c->touched = 1;
 		if (c->state == CONN_HANDSHAKE)
 			frontend_session_connect(f, c, c->in + off + 4,
@@ -393,6 +396,8 @@ frontend_conn_close(struct frontend *f, struct conn *c, const char *why)
 			frontend_request_free(r);
 	}
 	c->head = c->tail = NULL;
+	frontend_request_forget(c->queued);
+	c->queued = 0;
 	if (c->connect_req != NULL)
 		c->connect_req->conn = NULL;
 	c->connect_req = NULL;

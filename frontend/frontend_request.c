@@ -192,6 +192,21 @@ execute_read(struct frontend *f, struct conn *c, int32_t xid, int32_t op,
 	}
 }
 
+/* Requests received and not yet answered, over all connections. */
+static size_t backlog;
+
+size_t
+frontend_request_backlog(void)
+{
+	return backlog;
+}
+
+void
+frontend_request_forget(size_t n)
+{
+	backlog -= n < backlog ? n : backlog;
+}
+
 static void
 enqueue(struct conn *c, struct req *r)
 {
@@ -202,6 +217,7 @@ enqueue(struct conn *c, struct req *r)
 		c->head = r;
 	c->tail = r;
 	c->queued++;
+	backlog++;
 }
 
 static struct req *
@@ -307,6 +323,7 @@ frontend_request_flush(struct frontend *f, struct conn *c)
 		if (c->head == NULL)
 			c->tail = NULL;
 		c->queued--;
+		frontend_request_forget(1);
 		frontend_request_free(r);
 		if (closing) {
 			frontend_conn_close_after_flush(f, c);

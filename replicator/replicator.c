@@ -553,6 +553,7 @@ dispatch_frontends(struct loop *l, void *arg)
 	while (msg_recv(r->router, 1, &m) == 0) {
 		switch (m.env.type) {
 		case MsgType_REPL_SUBMIT:
+			loop_note_backlog(m.env.backlog);
 			submit(r, &m);
 			break;
 		case MsgType_REPL_TOUCH:
