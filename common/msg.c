@@ -19,6 +19,28 @@ msg_env(MsgType type)
 	return env;
 }
 
+Envelope
+msg_batch_env(MsgType type, const struct cmd_batch *b)
+{
+	Envelope env = msg_env(type);
+
+	env.zxid = b->last_zxid;
+	env.prev_zxid = b->first_prev;
+	env.arg = (int64_t)b->n;
+	return env;
+}
+
+int
+msg_batch_next(const uint8_t **p, const uint8_t *end, const uint8_t **val,
+    size_t *vlen)
+{
+	int rc = cmd_batch_next(p, end, val, vlen);
+
+	if (rc == 1 && *p != end)
+		loop_note_messages(1);
+	return rc;
+}
+
 int
 msg_send_frames(void *sock, const uint8_t *ident, size_t ident_len,
     const void *hdr, size_t hlen, const void *payload, size_t len)

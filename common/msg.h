@@ -11,6 +11,7 @@
 
 #include <zmq.h>
 
+#include "common/cmd.h"
 #include "envelope.pb.h"
 
 #define MSG_IDENT_MAX	256
@@ -57,5 +58,14 @@ void	msg_discard_rest(void *sock);
 const char *msg_type_name(int type);
 /* An empty envelope of the given type. */
 Envelope msg_env(MsgType type);
+/* The envelope of a batch message: its last zxid, first prev_zxid, count. */
+Envelope msg_batch_env(MsgType type, const struct cmd_batch *);
+/*
+ * cmd_batch_next over a received batch message; every command but the
+ * last counts as one more message for the loop's coalescing (msg_recv
+ * counted the message itself).
+ */
+int	msg_batch_next(const uint8_t **p, const uint8_t *end,
+	    const uint8_t **val, size_t *vlen);
 
 #endif

@@ -130,11 +130,8 @@ take_batch(struct frontend *f, const struct msg *m)
 
 	if (!m->has_payload)
 		return;
-	while ((rc = cmd_batch_next(&p, m->payload + m->len, &val,
+	while ((rc = msg_batch_next(&p, m->payload + m->len, &val,
 	    &vlen)) == 1) {
-		/* each command counts for the loop's coalescing */
-		if (p != m->payload + m->len)
-			loop_note_messages(1);
 		if (cmd_peek(val, vlen, &k) < 0)
 			break;
 		if (f->live)

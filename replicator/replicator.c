@@ -115,10 +115,7 @@ replicator_flush_appends(struct replicator *r)
 
 	if (r->store_batch.n == 0)
 		return;
-	env = msg_env(MsgType_STORE_APPEND);
-	env.zxid = r->store_batch.last_zxid;
-	env.prev_zxid = r->store_batch.first_prev;
-	env.arg = (int64_t)r->store_batch.n;
+	env = msg_batch_env(MsgType_STORE_APPEND, &r->store_batch);
 	send_store_raw(r, &env, r->store_batch.buf, r->store_batch.len);
 	cmd_batch_clear(&r->store_batch);
 	r->appends_sent = 1;
@@ -166,10 +163,7 @@ flush_pub(struct replicator *r)
 
 	if (r->pub_batch.n == 0)
 		return;
-	env = msg_env(MsgType_COMMIT);
-	env.zxid = r->pub_batch.last_zxid;
-	env.prev_zxid = r->pub_batch.first_prev;
-	env.arg = (int64_t)r->pub_batch.n;
+	env = msg_batch_env(MsgType_COMMIT, &r->pub_batch);
 	/* PUB drops at its HWM: subscribers refill gaps from the store */
 	if (msg_send(r->pub, NULL, 0, &env, r->pub_batch.buf,
 	    r->pub_batch.len) < 0 && errno != EAGAIN)
@@ -255,10 +249,7 @@ replicator_propose_batch(struct replicator *r, const uint8_t *batch,
 	size_t vlen;
 	int rc;
 
-	while ((rc = cmd_batch_next(&p, batch + len, &val, &vlen)) == 1) {
-		/* each command counts for the loop's coalescing */
-		if (p != batch + len)
-			loop_note_messages(1);
+	while ((rc = msg_batch_next(&p, batch + len, &val, &vlen)) == 1) {
 		if (cmd_decode(val, vlen, &c) < 0)
 			return -1;
 		replicator_propose(r, &c.h, c.payload, c.len);

@@ -112,11 +112,8 @@ proposals(struct replicator *r, struct peer_msg *m)
 
 	if (!m->has_payload)
 		return;
-	while ((rc = cmd_batch_next(&p, m->payload + m->len, &val,
+	while ((rc = msg_batch_next(&p, m->payload + m->len, &val,
 	    &vlen)) == 1) {
-		/* each command counts for the loop's coalescing */
-		if (p != m->payload + m->len)
-			loop_note_messages(1);
 		if (cmd_peek(val, vlen, &key) < 0) {
 			rc = -1;
 			break;

@@ -77,6 +77,7 @@ struct store_entry {
 	size_t		 len;
 };
 
+struct jute_writer;
 struct store_snapshot;
 
 struct store {
@@ -270,6 +271,15 @@ void	store_install_chunk(struct store *, const struct msg *);
 void	store_install_end(struct store *, const struct msg *);
 /* Forget a snapshot being received (a new replicator). */
 void	store_install_abort(struct store *);
+/*
+ * Load [u32 LE len][record]... of kind (0 nodes, 1 sessions), as snapshot
+ * chunks carry them, into sm; -1 if malformed.
+ */
+int	store_records_load(struct sm *, int64_t kind, const uint8_t *,
+	    size_t);
+/* Append one record in that framing (store_snap.c). */
+void	store_record_put(struct jute_writer *chunk,
+	    const struct jute_writer *rec);
 
 /* store_snap.c */
 /* Stream the sm to any requester: SNAP_CHUNKs, then SNAP_END. */

@@ -46,9 +46,9 @@ store_install_begin(struct store *s, uint64_t zxid)
 	    "end; applied zxid=0x%" PRIx64 ")", zxid, s->applied);
 }
 
-/* Load [u32 LE len][record]... into the sm being built; -1 if malformed. */
-static int
-load_records(struct sm *sm, int64_t kind, const uint8_t *p, size_t len)
+int
+store_records_load(struct sm *sm, int64_t kind, const uint8_t *p,
+    size_t len)
 {
 	size_t off = 0;
 	uint32_t n;
@@ -83,7 +83,8 @@ store_install_chunk(struct store *s, const struct msg *m)
 	}
 	if (s->install == NULL)
 		return;		/* already failed: END will say so */
-	if (load_records(s->install, m->env.arg, m->payload, m->len) == 0)
+	if (store_records_load(s->install, m->env.arg, m->payload, m->len) ==
+	    0)
 		return;
 	log_warnx("malformed snapshot chunk (kind %" PRId64 ", %zu bytes) "
 	    "for zxid=0x%" PRIx64 ": install aborted, state kept", m->env.arg,

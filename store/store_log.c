@@ -162,10 +162,7 @@ store_log_append(struct store *s, const uint8_t *batch, size_t len)
 	int rc;
 
 	s->ack_pending = 1;
-	while ((rc = cmd_batch_next(&p, batch + len, &val, &vlen)) == 1) {
-		/* each command counts for the loop's coalescing */
-		if (p != batch + len)
-			loop_note_messages(1);
+	while ((rc = msg_batch_next(&p, batch + len, &val, &vlen)) == 1) {
 		if (append_one(s, val, vlen) < 0)
 			return;	/* the replicator resends from our ACK */
 	}

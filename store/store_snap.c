@@ -36,6 +36,13 @@ put_u32le(struct jute_writer *w, uint32_t v)
 	jute_put_raw(w, b, sizeof(b));
 }
 
+void
+store_record_put(struct jute_writer *chunk, const struct jute_writer *rec)
+{
+	put_u32le(chunk, (uint32_t)rec->len);
+	jute_put_raw(chunk, rec->buf, rec->len);
+}
+
 /* Send env (+ payload) to the requester; remember a failure. */
 static void
 reply(struct snap_ctx *c, Envelope *env, const void *p, size_t len)
@@ -69,8 +76,7 @@ add_record(void *arg, const struct jute_writer *rec)
 {
 	struct snap_ctx *c = arg;
 
-	put_u32le(&c->chunk, (uint32_t)rec->len);
-	jute_put_raw(&c->chunk, rec->buf, rec->len);
+	store_record_put(&c->chunk, rec);
 	c->nrecs++;
 	if (c->chunk.len >= STORE_SNAP_CHUNK_SIZE)
 		flush_chunk(c);
@@ -102,13 +108,11 @@ store_snap_send(struct store *s, const struct msg *m)
 static void
 flush_entries(struct snap_ctx *c)
 {
-	Envelope env = msg_env(MsgType_STORE_LOG_ENTRY);
+	Envelope env;
 
 	if (c->entries.n == 0)
 		return;
-	env.zxid = c->entries.last_zxid;
-	env.prev_zxid = c->entries.first_prev;
-	env.arg = (int64_t)c->entries.n;
+	env = msg_batch_env(MsgType_STORE_LOG_ENTRY, &c->entries);
 	reply(c, &env, c->entries.buf, c->entries.len);
 	cmd_batch_clear(&c->entries);
 }

@@ -99,11 +99,8 @@ static void
 add_record(void *arg, const struct jute_writer *rec)
 {
 	struct store_snapshot *w = arg;
-	uint8_t b[4] = { (uint8_t)rec->len, (uint8_t)(rec->len >> 8),
-	    (uint8_t)(rec->len >> 16), (uint8_t)(rec->len >> 24) };
 
-	jute_put_raw(&w->chunk, b, sizeof(b));
-	jute_put_raw(&w->chunk, rec->buf, rec->len);
+	store_record_put(&w->chunk, rec);
 	w->nrecs++;
 	if (w->chunk.len >= STORE_SNAP_CHUNK_SIZE)
 		chunk_flush(w);
@@ -278,29 +275,13 @@ store_snapshot_write_now(struct store *s)
 	snapshot_free(&w);
 }
 
-/* Load one chunk's records into sm; -1 if malformed. */
+/* Load one chunk, [u8 kind][records], into sm; -1 if malformed. */
 static int
 load_chunk(struct sm *sm, const uint8_t *p, size_t len)
 {
-	size_t off = 1;
-	uint32_t n;
-
-	if (len < 1 || p[0] > KIND_SESSIONS)
+	if (len < 1)
 		return -1;
-	while (off < len) {
-		if (len - off < 4)
-			return -1;
-		n = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 |
-		    (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
-		off += 4;
-		if (n > len - off)
-			return -1;
-		if ((p[0] == KIND_NODES ? sm_node_load(sm, p + off, n) :
-		    sm_session_load(sm, p + off, n)) < 0)
-			return -1;
-		off += n;
-	}
-	return 0;
+	return store_records_load(sm, p[0], p + 1, len - 1);
 }
 
 int
