@@ -63,11 +63,12 @@ struct store_db {
 	rocksdb_column_family_handle_t	*cf[STORE_CF_COUNT];
 	rocksdb_writeoptions_t		*wsync;		/* with appends */
 	rocksdb_writeoptions_t		*wnosync;	/* apply-only batches */
-	rocksdb_writeoptions_t		*wnowal;	/* snapshot chunks */
 	rocksdb_options_t		*snap_opts;	/* snap CF: no compression */
 	rocksdb_readoptions_t		*ropts;
 	int				 poisoned;	/* sticky: no ACKs */
 	char				 path[1100];
+	/* a snapshot table being written, before RocksDB ingests it */
+	char				 snap_table[1120];
 };
 
 /* A logged command: the log value, kept in memory until it is applied. */
@@ -105,6 +106,7 @@ struct store {
 	uint64_t	 snap_zxid;		/* the latest complete one */
 	uint64_t	 applied_since_snap;
 	uint64_t	 snap_due;		/* applies before the next */
+	uint64_t	 snap_drop_below;	/* once named durably: 0 = none */
 	struct store_snapshot *snapshot;	/* being written, or NULL */
 
 	/* the open group-commit batch */
@@ -257,6 +259,8 @@ void	store_snapshot_poll(struct store *);
 void	store_snapshot_wait(struct store *);
 /* Write a snapshot of the sm at applied into the open batch now. */
 void	store_snapshot_write_now(struct store *);
+/* After a synced write: drop the tables of snapshots older than the named. */
+void	store_snapshot_drop_old(struct store *);
 
 /* store_install.c */
 /* STORE_SNAP_INSTALL: start receiving a snapshot at zxid (0: named by END). */

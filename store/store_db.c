@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <rocksdb/c.h>
 
@@ -71,14 +72,9 @@ set_options(struct store_db *db)
 	db->wsync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(db->wsync, 1);
 	db->wnosync = rocksdb_writeoptions_create();
-	/* a snapshot's chunks skip the WAL (the synced group commits would
-	 * carry them) and are flushed to a table once all are written */
-	db->wnowal = rocksdb_writeoptions_create();
-	rocksdb_writeoptions_disable_WAL(db->wnowal, 1);
 	db->ropts = rocksdb_readoptions_create();
-	/* snapshots are written whole and replaced whole: compressing each
-	 * table in the flush and again in compactions costs more CPU than the
-	 * disk it saves (ZooKeeper does not compress them either) */
+	/* snapshots are written whole and replaced whole: compressing them
+	 * costs more CPU than the disk it saves (ZooKeeper does not either) */
 	db->snap_opts = rocksdb_options_create_copy(db->opts);
 	rocksdb_options_set_compression(db->snap_opts, rocksdb_no_compression);
 }
@@ -99,6 +95,14 @@ store_db_open(const char *dir)
 		log_warnx("store path too long: %s/store", dir);
 		goto fail;
 	}
+	if ((size_t)snprintf(db->snap_table, sizeof(db->snap_table),
+	    "%s.snapshot.sst", db->path) >= sizeof(db->snap_table)) {
+		log_warnx("store path too long: %s.snapshot.sst", db->path);
+		goto fail;
+	}
+	/* a snapshot table the last run did not finish */
+	if (unlink(db->snap_table) < 0 && errno != ENOENT)
+		log_warn("unlink %s", db->snap_table);
 	set_options(db);
 	for (int i = 0; i < STORE_CF_COUNT; i++)
 		cfopts[i] = i == STORE_CF_SNAP ? db->snap_opts : db->opts;
@@ -129,8 +133,6 @@ store_db_destroy(struct store_db **dbp)
 		rocksdb_readoptions_destroy(db->ropts);
 	if (db->wnosync != NULL)
 		rocksdb_writeoptions_destroy(db->wnosync);
-	if (db->wnowal != NULL)
-		rocksdb_writeoptions_destroy(db->wnowal);
 	if (db->snap_opts != NULL)
 		rocksdb_options_destroy(db->snap_opts);
 	if (db->wsync != NULL)

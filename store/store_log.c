@@ -378,6 +378,7 @@ flush(struct store *s, int apply)
 		store_db_write(s->db, s->batch,
 		    s->batch_appends > 0 || s->batch_sync);
 		rocksdb_writebatch_clear(s->batch);
+		store_snapshot_drop_old(s);	/* its name was in it */
 	}
 	s->durable = s->logged;
 	s->batch_appends = 0;

@@ -7,6 +7,8 @@ sequence numbers and zxids continue past them, and that sessions
 again with snapshots taken every few writes."""
 
 import logging
+import os
+import re
 
 import harness
 from harness import WriteLoad, wait_for
@@ -132,6 +134,30 @@ class SnapshotDurabilityTest(DurabilityTest):
         log = self.server.log_tail(100000)
         self.assertIn("snapshot at zxid=", log)
         self.assertIn("from the snapshot at zxid=", log)
+
+    @harness.skip_unless_corral("corral's store files")
+    def test_replaced_snapshots_leave_no_tables(self):
+        """Each snapshot is a table RocksDB takes in whole; once the next
+        is named, the older one's table is deleted as a file, not left
+        for compactions to copy. So the tables do not pile up with the
+        snapshots taken, and no table being written is left behind."""
+        c = self.client()
+        c.create(self.base, b"")
+        for i in range(600):  # about 12 to 24 snapshots
+            c.create("%s/n%04d" % (self.base, i), b"x" * 100)
+        wait_for(lambda: self.server.log_tail(100000).count(
+            "snapshot at zxid=") >= 10, 30, "ten snapshots taken")
+        store = os.path.join(self.server.data_dir, "store")
+        # RocksDB's LOG names every table it ingested (the snapshots)
+        with open(os.path.join(store, "LOG")) as f:
+            ingested = re.findall(r'"files_ingested": \["file", "([^"]+)"',
+                                  f.read())
+        self.assertGreaterEqual(len(ingested), 10)
+        left = [t for t in ingested if os.path.exists(t)]
+        self.assertLessEqual(len(left), 2, left)
+        self.assertFalse(os.path.exists(store + ".snapshot.sst"))
+        self.server.restart()
+        self.assertEqual(len(self.client().get_children(self.base)), 600)
 
 
 if __name__ == "__main__":
