@@ -186,6 +186,12 @@ jute_put_string(struct jute_writer *w, const char *s)
 	jute_put_bytes(w, s, (int32_t)strlen(s));
 }
 
+uint8_t *
+jute_put_space(struct jute_writer *w, size_t n)
+{
+	return grow(w, n);
+}
+
 void
 jute_put_raw(struct jute_writer *w, const void *p, size_t n)
 {

@@ -56,6 +56,8 @@ void	 jute_put_bool(struct jute_writer *, int);
 void	 jute_put_bytes(struct jute_writer *, const void *, int32_t len);
 void	 jute_put_string(struct jute_writer *, const char *);	/* NULL = null */
 void	 jute_put_raw(struct jute_writer *, const void *, size_t);
+/* n bytes appended to w, for the caller to fill (one check for many fields). */
+uint8_t	*jute_put_space(struct jute_writer *, size_t n);
 /* Overwrite a big-endian int32 at offset (for length prefixes). */
 void	 jute_patch_int(struct jute_writer *, size_t off, int32_t);
 

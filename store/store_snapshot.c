@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rocksdb/c.h>
@@ -53,6 +54,7 @@ struct store_snapshot {
 	struct jute_writer	 rec;
 	uint32_t		 nchunks;
 	size_t			 nrecs;
+	uint64_t		 cpu_us;	/* the thread's CPU time */
 	/* the thread's table, and its result, read once it is joined */
 	rocksdb_sstfilewriter_t	*table;
 	char			*err;		/* a RocksDB error */
@@ -184,10 +186,20 @@ table_ingest(struct store_snapshot *w)
 	rocksdb_ingestexternalfileoptions_destroy(io);
 }
 
+static uint64_t
+thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void *
 run(void *arg)
 {
 	struct store_snapshot *w = arg;
+	uint64_t t0 = thread_cpu_us();
 
 	clear_same_zxid(w);
 	if (w->err == NULL)
@@ -196,6 +208,7 @@ run(void *arg)
 		write_all(w);
 	if (w->table != NULL)
 		table_ingest(w);
+	w->cpu_us = thread_cpu_us() - t0;
 	pthread_mutex_lock(&w->lock);
 	w->done = 1;
 	pthread_mutex_unlock(&w->lock);
@@ -233,9 +246,9 @@ snapshot_free(struct store_snapshot **wp)
  * their keys now, their tables once the name is durable (drop_old).
  */
 static void
-commit_snapshot(struct store *s, uint64_t zxid, uint32_t nchunks,
-    size_t nrecs)
+commit_snapshot(struct store *s, const struct store_snapshot *w)
 {
+	uint64_t zxid = w->zxid;
 	uint8_t lo[12], hi[12];
 
 	key_put(lo, 0, 0);
@@ -248,7 +261,8 @@ commit_snapshot(struct store *s, uint64_t zxid, uint32_t nchunks,
 	s->snap_drop_below = zxid;
 	s->applied_since_snap = 0;
 	log_info("snapshot at zxid=0x%" PRIx64 ": %zu records in %" PRIu32
-	    " chunks", zxid, nrecs, nchunks);
+	    " chunks, %" PRIu64 " ms of CPU", zxid, w->nrecs, w->nchunks,
+	    w->cpu_us / 1000);
 }
 
 /*
@@ -321,7 +335,7 @@ finish(struct store *s)
 		store_db_check(s->db, w->err, STORE_DB_POISON, "write snapshot");
 		return;		/* not reached: a failed write is fatal */
 	}
-	commit_snapshot(s, w->zxid, w->nchunks, w->nrecs);
+	commit_snapshot(s, w);
 	snapshot_free(&w);
 }
 
@@ -359,8 +373,10 @@ store_snapshot_write_now(struct store *s)
 	key_put(hi, w->zxid + 1, 0);
 	rocksdb_writebatch_delete_range_cf(s->batch, s->db->cf[STORE_CF_SNAP],
 	    (const char *)lo, sizeof(lo), (const char *)hi, sizeof(hi));
+	w->cpu_us = thread_cpu_us();
 	write_all(w);
-	commit_snapshot(s, w->zxid, w->nchunks, w->nrecs);
+	w->cpu_us = thread_cpu_us() - w->cpu_us;
+	commit_snapshot(s, w);
 	snapshot_free(&w);
 }
 
