@@ -35,15 +35,6 @@ acl_ids_init(struct acl_ids *l)
 	memset(l->enc, 0, 4);
 }
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static int
 ids_has(const struct acl_ids *l, const struct jute_bytes *s,
     const struct jute_bytes *id)
@@ -65,6 +56,7 @@ acl_ids_add(struct acl_ids *l, const char *scheme, const char *id,
 	    (int32_t)strlen(scheme) };
 	struct jute_bytes i = { (const uint8_t *)id, (int32_t)idlen };
 	size_t need = 8 + (size_t)s.len + idlen;
+	uint8_t *p;
 
 	if (l->len < 4)
 		acl_ids_init(l);
@@ -72,14 +64,10 @@ acl_ids_add(struct acl_ids *l, const char *scheme, const char *id,
 		return 1;
 	if (l->len + need > ACL_IDS_MAX || l->n >= ACL_IDS_MAXN)
 		return -1;
-	put_be32(l->enc + l->len, (uint32_t)s.len);
-	memcpy(l->enc + l->len + 4, scheme, (size_t)s.len);
-	l->len += 4 + (size_t)s.len;
-	put_be32(l->enc + l->len, (uint32_t)idlen);
-	if (idlen > 0)
-		memcpy(l->enc + l->len + 4, id, idlen);
-	l->len += 4 + idlen;
-	put_be32(l->enc, (uint32_t)++l->n);
+	p = jute_enc_bytes(l->enc + l->len, scheme, s.len);
+	p = jute_enc_bytes(p, id, i.len);
+	l->len = (size_t)(p - l->enc);
+	jute_enc_int(l->enc, (int32_t)++l->n);
 	return 0;
 }
 

@@ -135,28 +135,45 @@ grow(struct jute_writer *w, size_t n)
 	return p;
 }
 
-static void
-be32(uint8_t *p, uint32_t v)
+uint8_t *
+jute_enc_int(uint8_t *p, int32_t v)
 {
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
+	uint32_t u = (uint32_t)v;
+
+	p[0] = (uint8_t)(u >> 24);
+	p[1] = (uint8_t)(u >> 16);
+	p[2] = (uint8_t)(u >> 8);
+	p[3] = (uint8_t)u;
+	return p + 4;
+}
+
+uint8_t *
+jute_enc_long(uint8_t *p, int64_t v)
+{
+	p = jute_enc_int(p, (int32_t)(uint32_t)((uint64_t)v >> 32));
+	return jute_enc_int(p, (int32_t)(uint32_t)v);
+}
+
+uint8_t *
+jute_enc_bytes(uint8_t *p, const void *b, int32_t len)
+{
+	p = jute_enc_int(p, len < 0 ? -1 : len);
+	if (len <= 0)
+		return p;
+	memcpy(p, b, (size_t)len);
+	return p + len;
 }
 
 void
 jute_put_int(struct jute_writer *w, int32_t v)
 {
-	be32(grow(w, 4), (uint32_t)v);
+	jute_enc_int(grow(w, 4), v);
 }
 
 void
 jute_put_long(struct jute_writer *w, int64_t v)
 {
-	uint8_t *p = grow(w, 8);
-
-	be32(p, (uint32_t)((uint64_t)v >> 32));
-	be32(p + 4, (uint32_t)v);
+	jute_enc_long(grow(w, 8), v);
 }
 
 void
@@ -168,12 +185,7 @@ jute_put_bool(struct jute_writer *w, int v)
 void
 jute_put_bytes(struct jute_writer *w, const void *p, int32_t len)
 {
-	if (len < 0) {
-		jute_put_int(w, -1);
-		return;
-	}
-	jute_put_int(w, len);
-	jute_put_raw(w, p, (size_t)len);
+	jute_enc_bytes(grow(w, 4 + (len > 0 ? (size_t)len : 0)), p, len);
 }
 
 void
@@ -205,7 +217,7 @@ void
 jute_patch_int(struct jute_writer *w, size_t off, int32_t v)
 {
 	if (off + 4 <= w->len)
-		be32(w->buf + off, (uint32_t)v);
+		jute_enc_int(w->buf + off, v);
 }
 
 /* --- records --- */

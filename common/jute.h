@@ -58,6 +58,13 @@ void	 jute_put_string(struct jute_writer *, const char *);	/* NULL = null */
 void	 jute_put_raw(struct jute_writer *, const void *, size_t);
 /* n bytes appended to w, for the caller to fill (one check for many fields). */
 uint8_t	*jute_put_space(struct jute_writer *, size_t n);
+/*
+ * Encode into space the caller has (jute_put_space, a fixed buffer) and
+ * return the end: int, long, and buffer (its length first, -1 for null).
+ */
+uint8_t	*jute_enc_int(uint8_t *, int32_t);
+uint8_t	*jute_enc_long(uint8_t *, int64_t);
+uint8_t	*jute_enc_bytes(uint8_t *, const void *, int32_t len);
 /* Overwrite a big-endian int32 at offset (for length prefixes). */
 void	 jute_patch_int(struct jute_writer *, size_t off, int32_t);
 

@@ -16,32 +16,6 @@
 #include "common/path.h"
 #include "common/xmalloc.h"
 
-static uint8_t *
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-	return p + 4;
-}
-
-static uint8_t *
-put64(uint8_t *p, int64_t v)
-{
-	return put32(put32(p, (uint32_t)((uint64_t)v >> 32)), (uint32_t)v);
-}
-
-static uint8_t *
-put_bytes(uint8_t *p, const void *b, int32_t len)
-{
-	p = put32(p, (uint32_t)len);
-	if (len <= 0)
-		return p;
-	memcpy(p, b, (size_t)len);
-	return p + len;
-}
-
 /*
  * Sized once and written without a check per field: a snapshot encodes
  * every node, and the per-field calls were most of its cost once the
@@ -54,19 +28,19 @@ encode_node(const struct sm_node *n, struct jute_writer *w)
 	uint8_t *p = jute_put_space(w, 4 + n->plen + 4 + dlen + n->acl->len +
 	    6 * 8 + 3 * 4);
 
-	p = put_bytes(p, n->path, (int32_t)n->plen);
-	p = put_bytes(p, n->data, n->data_len);
+	p = jute_enc_bytes(p, n->path, (int32_t)n->plen);
+	p = jute_enc_bytes(p, n->data, n->data_len);
 	memcpy(p, n->acl->enc, n->acl->len);
 	p += n->acl->len;
-	p = put64(p, n->st.czxid);
-	p = put64(p, n->st.mzxid);
-	p = put64(p, n->st.ctime);
-	p = put64(p, n->st.mtime);
-	p = put32(p, (uint32_t)n->st.version);
-	p = put32(p, (uint32_t)n->st.cversion);
-	p = put32(p, (uint32_t)n->st.aversion);
-	p = put64(p, n->st.owner);
-	put64(p, n->st.pzxid);
+	p = jute_enc_long(p, n->st.czxid);
+	p = jute_enc_long(p, n->st.mzxid);
+	p = jute_enc_long(p, n->st.ctime);
+	p = jute_enc_long(p, n->st.mtime);
+	p = jute_enc_int(p, n->st.version);
+	p = jute_enc_int(p, n->st.cversion);
+	p = jute_enc_int(p, n->st.aversion);
+	p = jute_enc_long(p, n->st.owner);
+	jute_enc_long(p, n->st.pzxid);
 }
 
 int
