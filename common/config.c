@@ -230,7 +230,11 @@ set_num(struct parse *p, const struct row *r, const char *v)
 	return 0;
 }
 
-/* "a, b ,c" -> "a,b,c"; "*" anywhere means every word. */
+/* "a, b ,c" -> "a,b,c"; "*" anywhere means every word. Every blank
+ * separates, as the line parser trims them all: a word of "\f" would be
+ * printed and then lost when read again. */
+#define WORD_SEPARATORS	", \t\n\v\f\r"
+
 static int
 set_words(struct parse *p, const struct row *r, const char *v)
 {
@@ -240,8 +244,8 @@ set_words(struct parse *p, const struct row *r, const char *v)
 	for (const char *s = v; *s != '\0';) {
 		size_t len;
 
-		s += strspn(s, ", \t");
-		len = strcspn(s, ", \t");
+		s += strspn(s, WORD_SEPARATORS);
+		len = strcspn(s, WORD_SEPARATORS);
 		if (len == 0)
 			break;
 		if (len == 1 && *s == '*') {

@@ -303,6 +303,7 @@ static const struct lw_case lw_cases[] = {
 	{ "stat,ruok", "ruokk", 0 },
 	{ "ruok, *", "dump", 1 },
 	{ "", "srvr", 0 },
+	{ "stat,\fruok\v", "ruok", 1 },	/* any blank separates */
 };
 
 static void
