@@ -188,7 +188,7 @@ server_stats(struct frontend *f, struct conn *c, FILE *out, int clients)
 	fprintf(out, "Received: %" PRIu64 "\nSent: %" PRIu64 "\n",
 	    f->packets_received, f->packets_sent);
 	fprintf(out, "Connections: %zu\nOutstanding: %zu\n",
-	    frontend_conn_count(f), u64map_count(f->pending));
+	    frontend_conn_count(f), frontend_request_backlog());
 	fprintf(out, "Zxid: 0x%" PRIx64 "\n", sm_last_zxid(f->sm));
 	fprintf(out, "Mode: %s\nNode count: %zu\n", frontend_4lw_mode(f),
 	    znode_count(f));
@@ -244,7 +244,7 @@ mntr(struct frontend *f, struct conn *c, FILE *out)
 	fputs("zk_avg_latency\t", out);
 	put_double(out, avg_ms(f->lat_sum_us, f->lat_count));
 	fprintf(out, "\nzk_outstanding_requests\t%zu\n",
-	    u64map_count(f->pending));
+	    frontend_request_backlog());
 	fprintf(out, "zk_znode_count\t%zu\n", znode_count(f));
 	fprintf(out, "zk_global_sessions\t%zu\n", sm_session_count(f->sm));
 	fprintf(out, "zk_packets_sent\t%" PRIu64 "\n", f->packets_sent);

@@ -6,12 +6,15 @@ version left open; and 4lw.commands.whitelist with ZooKeeper's refusal
 text (srvr is always allowed)."""
 
 import logging
+import os
 import re
+import signal
 import socket
 import time
 
 import harness
-from harness import RawClient, create_request, path_request, wait_for
+from harness import (OP_EXISTS, RawClient, create_request, path_request,
+                     wait_for)
 
 logging.basicConfig(level=logging.CRITICAL)
 
@@ -44,6 +47,25 @@ class FourLetterTest(harness.ServerTestCase):
         self.addCleanup(r.close)
         r.handshake(timeout_ms=10000)
         return r
+
+    def test_outstanding_counts_every_request_in_process(self):
+        """As ZooKeeper's getInProcess(): a read queued behind a write of
+        its session is outstanding too, not only the write."""
+        r = self.raw_session()
+        pid = self.server.kill_child("corral-replicator", signal.SIGSTOP)
+        try:
+            r.send_frame(create_request(1, "/outstanding"))
+            r.send_frame(path_request(2, OP_EXISTS, "/outstanding", False))
+            wait_for(lambda: "Outstanding: 2\n" in self.lw("srvr"), 10,
+                     "srvr to count the write and the read behind it")
+            wait_for(lambda: "zk_outstanding_requests\t2\n" in
+                     self.lw("mntr"), 10, "mntr to count both")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.assertEqual([r._read_reply()[:3:2] for _ in range(2)],
+                         [(1, 0), (2, 0)], "both answered, in order")
+        wait_for(lambda: "Outstanding: 0\n" in self.lw("srvr"), 10,
+                 "nothing outstanding once both are answered")
 
     def test_ruok(self):
         self.assertEqual(self.lw("ruok"), "imok")
