@@ -56,7 +56,9 @@ cleanup() {
 }
 trap cleanup EXIT
 for i in $(seq 1 100); do
-	if [ "$(exec 3<>/dev/tcp/127.0.0.1/$((CBASE + 1)) && printf ruok >&3 && cat <&3)" = imok ]; then
+	# stderr first: a refused connect while corral starts is expected
+	if [ "$(exec 2>/dev/null 3<>/dev/tcp/127.0.0.1/$((CBASE + 1)) &&
+	    printf ruok >&3 && cat <&3)" = imok ]; then
 		break
 	fi
 	sleep 0.1
