@@ -722,7 +722,7 @@ match_record(void *arg, const struct jute_writer *rec)
 			m->n++;
 			return;
 		}
-	fail_msg("a record sm_foreach_node did not give (or gave once)");
+	fail_msg("a record sm_foreach_node did not give, or gave fewer times");
 }
 
 /* sm_foreach_record visitor: append the record to the writer in arg. */
