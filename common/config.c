@@ -64,6 +64,9 @@ static const struct row rows[] = {
 	{ "corral.frontends", K_INT, "1", 1, 16, F(frontends) },
 	/* below this, a follower or frontend that lags needs a snapshot */
 	{ "corral.logRetain", K_INT, "100000", 100, INT_MAX, F(log_retain) },
+	/* snapCount counts writes per this many znodes (0 = fixed) */
+	{ "corral.snapScaleNodes", K_INT, "100000", 0, INT_MAX,
+	    F(snap_scale_nodes) },
 	{ "dataDir", K_STR, NULL, 0, 0, F(data_dir) },
 	{ "dataLogDir", K_STR, NULL, 0, 0, F(data_log_dir) },
 	{ "electionAlg", K_IGNORE, NULL, 0, 0, IGN },

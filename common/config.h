@@ -49,6 +49,7 @@ struct config {
 	int		frontends;		/* corral.frontends, default 1 */
 	int		log_retain;		/* corral.logRetain, default 100000 */
 	int		snap_count;		/* snapCount, default 100000 */
+	int		snap_scale_nodes;	/* corral.snapScaleNodes, 100000 */
 	int		container_check_ms;	/* znode.container.checkIntervalMs */
 	int		container_max_per_minute;	/* znode.container.maxPerMinute */
 	int		standalone_enabled;	/* standaloneEnabled, default 1 */

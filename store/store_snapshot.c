@@ -1,9 +1,10 @@
 /*
  * The durable tree, as ZooKeeper keeps it: the log, plus a snapshot of the
- * whole sm taken every snapCount or so applied commands. Writing each
- * changed node at every apply cost a RocksDB key per write (its memtable
- * insert, WAL bytes, flush and compactions): a fifth of corral's CPU under
- * a create load. A snapshot is a few large values instead.
+ * whole sm taken every snapCount or so applied commands (more with a
+ * large tree: due_now). Writing each changed node at every apply cost a
+ * RocksDB key per write (its memtable insert, WAL bytes, flush and
+ * compactions): a fifth of corral's CPU under a create load. A snapshot
+ * is a few large values instead.
  *
  * snap column family: [be64 zxid][be32 chunk number] -> [u8 kind: 0 nodes,
  * 1 sessions][u32 LE length][record]... (the records of STORE_SNAP_CHUNK).
@@ -298,12 +299,31 @@ next_due(const struct store *s)
 	return n / 2 + (uint64_t)random() % (n / 2 + 1);
 }
 
+/*
+ * A snapshot costs in proportion to the tree (0.3-0.6 us a znode), so at
+ * a fixed snapCount its cost per write grows with the tree: with 500k
+ * znodes, two fifths of the stores' CPU under a 3-node setData load. Past
+ * corral.snapScaleNodes znodes the interval grows with the tree instead,
+ * which keeps the cost per write flat, and keeps the log a restart
+ * replays no longer (in writes) than the snapshot is (in znodes).
+ */
+static uint64_t
+due_now(const struct store *s)
+{
+	uint64_t scale = (uint64_t)s->child->cfg.snap_scale_nodes;
+	uint64_t nodes = sm_node_count(s->sm);
+
+	if (scale == 0 || nodes <= scale)
+		return s->snap_due;
+	return s->snap_due * nodes / scale;
+}
+
 void
 store_snapshot_maybe_start(struct store *s)
 {
 	struct store_snapshot *w;
 
-	if (s->snapshot != NULL || s->applied_since_snap < s->snap_due ||
+	if (s->snapshot != NULL || s->applied_since_snap < due_now(s) ||
 	    s->applied == s->snap_zxid)
 		return;
 	w = snapshot_new(s);

@@ -164,5 +164,39 @@ class SnapshotDurabilityTest(DurabilityTest):
         self.assertEqual(len(self.client().get_children(self.base)), 600)
 
 
+class SnapshotScaleTest(harness.ServerTestCase):
+    """Past corral.snapScaleNodes znodes the snapshot interval grows with
+    the tree (snapCount counts writes per that many znodes), so writing
+    snapshots costs the same per write at any tree size."""
+
+    extra_cfg = {"snapCount": "40", "corral.snapScaleNodes": "100"}
+
+    @harness.skip_unless_corral("corral's snapshot interval")
+    def test_interval_grows_with_the_tree(self):
+        c = self.client()
+        c.create(self.base, b"")
+        for i in range(1200):
+            c.create("%s/n%04d" % (self.base, i), b"x" * 10)
+        snaps = []
+
+        def taken():
+            snaps[:] = [(int(z, 16), int(n)) for z, n in re.findall(
+                r"snapshot at zxid=0x([0-9a-f]+): (\d+) records",
+                self.server.log_tail(100000))]
+            return snaps and snaps[-1][1] > 600
+        wait_for(taken, 30, "a snapshot of more than 600 records")
+        big = 0
+        for (z0, n0), (z1, _) in zip(snaps, snaps[1:]):
+            # at least snapCount / 2 writes per 100 znodes of the earlier
+            # snapshot (its records: the znodes and a few sessions)
+            if n0 > 110:
+                big += 1
+                self.assertGreaterEqual(z1 - z0, 20 * (n0 - 5) // 100,
+                                        snaps)
+        self.assertGreaterEqual(big, 2, snaps)
+        # at a fixed snapCount of 40 there would be 30 or more
+        self.assertLess(len(snaps), 20, snaps)
+
+
 if __name__ == "__main__":
     harness.main()
