@@ -43,6 +43,8 @@
 /* Bound one group commit: stop reading the socket past these. */
 #define STORE_BATCH_MAX_MSGS	4096
 #define STORE_BATCH_MAX_BYTES	(64 * 1024 * 1024)
+/* Live WAL files past this size make RocksDB flush what holds them. */
+#define STORE_WAL_MAX		(64 * 1024 * 1024)
 /* Under load, committed entries are applied at least this often (ms). */
 #define STORE_APPLY_MS		50
 

@@ -57,7 +57,8 @@ store_db_check(struct store_db *db, char *err, int on_error,
 	fatalx("store poisoned by a failed %s on %s", what, db->path);
 }
 
-/* Options: WAL on, 2 background threads, 64 MB LRU block cache. */
+/* Options: WAL on (at most STORE_WAL_MAX), 2 background threads, 64 MB
+ * LRU block cache. */
 static void
 set_options(struct store_db *db)
 {
@@ -69,6 +70,14 @@ set_options(struct store_db *db)
 	db->topts = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_block_cache(db->topts, db->cache);
 	rocksdb_options_set_block_based_table_factory(db->opts, db->topts);
+	/*
+	 * The default family (meta) takes a few small writes per apply and
+	 * seldom fills a memtable, and RocksDB keeps every WAL file a
+	 * memtable still needs: by default up to 4 x all write buffers
+	 * (2.5 GB here), all of it read again at every start. Past this,
+	 * such memtables are flushed so the oldest WAL files can go.
+	 */
+	rocksdb_options_set_max_total_wal_size(db->opts, STORE_WAL_MAX);
 	db->wsync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(db->wsync, 1);
 	db->wnosync = rocksdb_writeoptions_create();
