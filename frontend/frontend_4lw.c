@@ -384,6 +384,36 @@ conf(struct frontend *f, struct conn *c, FILE *out)
 	free(text);
 }
 
+/*
+ * ZooTrace's mask (gtmk, stmk): ZooKeeper's default is client requests,
+ * server packets, sessions and warnings (2 | 16 | 32 | 256). corral
+ * writes no trace log; the mask is kept, per frontend process, for the
+ * tools that set it and read it back.
+ */
+static int64_t trace_mask = 306;
+
+static void
+gtmk(struct frontend *f, struct conn *c, FILE *out)
+{
+	(void)f;
+	(void)c;
+	fprintf(out, "%" PRId64, trace_mask);
+}
+
+/* The new mask is the 8 bytes after the word, big-endian (see
+ * frontend_4lw, which waits for them). */
+static void
+stmk(struct frontend *f, struct conn *c, FILE *out)
+{
+	uint64_t v = 0;
+
+	(void)f;
+	for (int i = 4; i < 12; i++)
+		v = v << 8 | c->in[i];
+	trace_mask = (int64_t)v;
+	fprintf(out, "%" PRId64, trace_mask);
+}
+
 static void
 isro(struct frontend *f, struct conn *c, FILE *out)
 {
@@ -623,12 +653,14 @@ static const struct word words[] = {
 	{ "dirs", 1, dirs },
 	{ "dump", 1, dump },
 	{ "envi", 0, envi },
+	{ "gtmk", 0, gtmk },
 	{ "isro", 0, isro },
 	{ "mntr", 1, mntr },
 	{ "ruok", 0, ruok },
 	{ "srst", 1, srst },
 	{ "srvr", 1, srvr },
 	{ "stat", 1, stat_cmd },
+	{ "stmk", 0, stmk },
 	{ "wchc", 1, wchc },
 	{ "wchp", 1, wchp },
 	{ "wchs", 1, wchs },
@@ -656,6 +688,10 @@ frontend_4lw(struct frontend *f, struct conn *c)
 	w[4] = '\0';
 	if ((k = lookup(w)) == NULL)
 		return 0;	/* a length prefix, as ZooKeeper reads it */
+	/* stmk carries its mask: wait for it (closing the connection, the
+	 * peer gets nothing, as ZooKeeper answers a short one) */
+	if (k->fn == stmk && c->inlen < 12 && config_4lw_allowed(&f->c->cfg, w))
+		return 1;
 	c->received++;		/* a packet, as ZooKeeper counts it */
 	f->packets_received++;
 	if ((out = open_memstream(&text, &len)) == NULL)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Every four-letter word ZooKeeper 3.8 answers (conf cons crst dump envi
-dirs isro mntr ruok srst srvr stat wchc wchp wchs), checked line by line
+dirs gtmk isro mntr ruok srst srvr stat stmk wchc wchp wchs), checked line by line
 against ZooKeeper 3.8's texts with numbers, ids, times, paths and the
 version left open; and 4lw.commands.whitelist with ZooKeeper's refusal
 text (srvr is always allowed)."""
@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import time
 
 import harness
@@ -244,6 +245,43 @@ class FourLetterTest(harness.ServerTestCase):
         self.assertIn("%s/x\n\t%s\n" % (p, sid), out)
         self.assertTrue(out.endswith("\n\n"))
 
+    def stmk(self, payload, half_close=False):
+        s = socket.create_connection(("127.0.0.1", self.server.port),
+                                     timeout=5)
+        try:
+            s.sendall(b"stmk" + payload)
+            if half_close:
+                s.shutdown(socket.SHUT_WR)
+            return b"".join(iter(lambda: s.recv(65536), b"")).decode()
+        finally:
+            s.close()
+
+    def test_trace_mask(self):
+        """gtmk prints ZooTrace's mask, 306 by default; stmk sets it from
+        the 8 big-endian bytes after the word and prints it; a stmk cut
+        short gets nothing and changes nothing."""
+        self.addCleanup(self.stmk, struct.pack(">q", 306))
+        self.assertEqual(self.lw("gtmk"), "306")
+        self.assertEqual(self.stmk(struct.pack(">q", 12345)), "12345")
+        self.assertEqual(self.lw("gtmk"), "12345")
+        self.assertEqual(self.stmk(struct.pack(">q", -2)), "-2")
+        self.assertEqual(self.stmk(b"\x00\x01", half_close=True), "")
+        self.assertEqual(self.lw("gtmk"), "-2")
+
+    @harness.skip_unless_corral("ZooKeeper reads stmk's mask in one read")
+    def test_stmk_waits_for_its_mask(self):
+        s = socket.create_connection(("127.0.0.1", self.server.port),
+                                     timeout=5)
+        self.addCleanup(s.close)
+        self.addCleanup(self.stmk, struct.pack(">q", 306))
+        s.sendall(b"stmk\x00\x00")
+        port = s.getsockname()[1]
+        # the server has the connection (and may have read the first part)
+        wait_for(lambda: ":%d[" % port in self.lw("cons"), 10,
+                 "the stmk connection listed")
+        s.sendall(b"\x00\x00\x00\x00\x01\x01")
+        self.assertEqual(b"".join(iter(lambda: s.recv(65536), b"")), b"257")
+
     def test_unknown_word_is_a_length(self):
         # not a command: read as a length prefix, far over jute.maxbuffer
         self.assertEqual(self.lw("xyzw"), "")
@@ -258,8 +296,8 @@ class WhitelistTest(harness.ServerTestCase):
         self.assertTrue(four("stat").startswith("Zookeeper version: "))
         # zkServer.sh depends on srvr: always allowed
         self.assertTrue(four("srvr").startswith("Zookeeper version: "))
-        for w in ("conf", "cons", "crst", "dump", "envi", "dirs", "isro",
-                  "mntr", "srst", "wchc", "wchp", "wchs"):
+        for w in ("conf", "cons", "crst", "dump", "envi", "dirs", "gtmk",
+                  "isro", "mntr", "srst", "stmk", "wchc", "wchp", "wchs"):
             self.assertEqual(four(w), "%s is not executed because it is not "
                              "in the whitelist.\n" % w)
 
