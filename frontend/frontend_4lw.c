@@ -688,8 +688,8 @@ frontend_4lw(struct frontend *f, struct conn *c)
 	w[4] = '\0';
 	if ((k = lookup(w)) == NULL)
 		return 0;	/* a length prefix, as ZooKeeper reads it */
-	/* stmk carries its mask: wait for it (closing the connection, the
-	 * peer gets nothing, as ZooKeeper answers a short one) */
+	/* stmk's mask is in the next 8 bytes: wait for them (a peer that
+	 * closes first gets nothing, as from ZooKeeper with a short mask) */
 	if (k->fn == stmk && c->inlen < 12 && config_4lw_allowed(&f->c->cfg, w))
 		return 1;
 	c->received++;		/* a packet, as ZooKeeper counts it */

@@ -304,8 +304,8 @@ next_due(const struct store *s)
  * a fixed snapCount its cost per write grows with the tree: with 500k
  * znodes, two fifths of the stores' CPU under a 3-node setData load. Past
  * corral.snapScaleNodes znodes the interval grows with the tree instead,
- * which keeps the cost per write flat, and keeps the log a restart
- * replays no longer (in writes) than the snapshot is (in znodes).
+ * which keeps the cost per write flat and, with the defaults, the log a
+ * restart replays no longer (in writes) than the tree (in znodes).
  */
 static uint64_t
 due_now(const struct store *s)
