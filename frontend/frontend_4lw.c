@@ -400,17 +400,16 @@ gtmk(struct frontend *f, struct conn *c, FILE *out)
 	fprintf(out, "%" PRId64, trace_mask);
 }
 
-/* The new mask is the 8 bytes after the word, big-endian (see
- * frontend_4lw, which waits for them). */
+/* The new mask is the long after the word (see frontend_4lw, which
+ * waits for it). */
 static void
 stmk(struct frontend *f, struct conn *c, FILE *out)
 {
-	uint64_t v = 0;
+	struct jute_reader r;
 
 	(void)f;
-	for (int i = 4; i < 12; i++)
-		v = v << 8 | c->in[i];
-	trace_mask = (int64_t)v;
+	jute_reader_init(&r, c->in + 4, 8);
+	trace_mask = jute_get_long(&r);
 	fprintf(out, "%" PRId64, trace_mask);
 }
 

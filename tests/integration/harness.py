@@ -523,14 +523,18 @@ class Server:
             c.start(timeout=15)
         return c
 
-    def four_letter(self, cmd, timeout=5.0):
-        return four_letter(self.port, cmd, timeout)
+    def four_letter(self, cmd, timeout=5.0, **kw):
+        return four_letter(self.port, cmd, timeout, **kw)
 
 
-def four_letter(port, cmd, timeout=5.0):
+def four_letter(port, cmd, timeout=5.0, payload=b"", half_close=False):
+    """The answer to cmd (and payload, e.g. stmk's mask), read until the
+    server closes; half_close shuts our side after sending."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
-        s.sendall(cmd.encode())
+        s.sendall(cmd.encode() + payload)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
         chunks = []
         while True:
             b = s.recv(65536)

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Every four-letter word ZooKeeper 3.8 answers (conf cons crst dump envi
-dirs gtmk isro mntr ruok srst srvr stat stmk wchc wchp wchs), checked line by line
-against ZooKeeper 3.8's texts with numbers, ids, times, paths and the
-version left open; and 4lw.commands.whitelist with ZooKeeper's refusal
+dirs gtmk isro mntr ruok srst srvr stat stmk wchc wchp wchs), checked line
+by line against ZooKeeper 3.8's texts with numbers, ids, times, paths and
+the version left open; and 4lw.commands.whitelist with ZooKeeper's refusal
 text (srvr is always allowed)."""
 
 import logging
@@ -246,15 +246,8 @@ class FourLetterTest(harness.ServerTestCase):
         self.assertTrue(out.endswith("\n\n"))
 
     def stmk(self, payload, half_close=False):
-        s = socket.create_connection(("127.0.0.1", self.server.port),
-                                     timeout=5)
-        try:
-            s.sendall(b"stmk" + payload)
-            if half_close:
-                s.shutdown(socket.SHUT_WR)
-            return b"".join(iter(lambda: s.recv(65536), b"")).decode()
-        finally:
-            s.close()
+        return self.server.four_letter("stmk", payload=payload,
+                                       half_close=half_close)
 
     def test_trace_mask(self):
         """gtmk prints ZooTrace's mask, 306 by default; stmk sets it from
