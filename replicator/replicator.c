@@ -31,7 +31,16 @@
 #include "common/xmalloc.h"
 #include "common/zxid.h"
 
-#define TICK_INTERVAL_MS	50	/* COMMIT_TICK: idle gap detection */
+/*
+ * COMMIT_TICK tells the frontends what is committed (a commit the PUB
+ * socket dropped shows as a gap), the service generation and the mode.
+ * Every TICK_INTERVAL_MS while commits flow; with none since the last
+ * tick the gap doubles up to TICK_IDLE_MS, so an idle node's frontends
+ * wake twice a second, not 20 times. A new commit pulls the next tick
+ * in again; a change of role or generation is published at once.
+ */
+#define TICK_INTERVAL_MS	50
+#define TICK_IDLE_MS		500
 #define STORE_HELLO_MS		200	/* re-learn the store's state */
 #define STORE_RESEND_MS		500	/* no ACK progress: resend proposals */
 #define ELECTION_RESEND_MS	1000
@@ -170,6 +179,8 @@ flush_pub(struct replicator *r)
 		log_warn("publish zxid=0x%" PRIx64, env.zxid);
 	cmd_batch_clear(&r->pub_batch);
 }
+
+static void arm_commit_tick(struct replicator *, int);
 
 static void
 publish_tick(struct replicator *r)
@@ -310,6 +321,7 @@ replicator_serve(struct replicator *r, uint64_t from)
 	r->start_zxid = from;
 	r->established = 1;
 	publish_tick(r);
+	arm_commit_tick(r, TICK_INTERVAL_MS);	/* repeat it soon */
 }
 
 void
@@ -363,6 +375,7 @@ replicator_go_looking(struct replicator *r, const char *why)
 	r->snap_installing = 0;
 	r->last_proposed = r->last_committed;
 	publish_tick(r);
+	arm_commit_tick(r, TICK_INTERVAL_MS);	/* repeat it soon */
 	/* vote with what the store has made durable: ask it first */
 	store_hello(r);
 }
@@ -624,14 +637,33 @@ replicator_dispatch_leader(struct loop *l, void *arg)
 	}
 }
 
+static void on_commit_tick(struct loop *, void *);
+
 static void
-on_tick(struct loop *l, void *arg)
+arm_commit_tick(struct replicator *r, int ms)
+{
+	if (r->pub_tick_timer != 0)
+		loop_cancel_timer(r->c->loop, r->pub_tick_timer);
+	r->pub_tick_gap_ms = ms;
+	r->pub_tick_timer = loop_add_timer(r->c->loop, ms, 0, on_commit_tick,
+	    r);
+}
+
+static void
+on_commit_tick(struct loop *l, void *arg)
 {
 	struct replicator *r = arg;
+	int gap = TICK_INTERVAL_MS;
 
 	(void)l;
+	r->pub_tick_timer = 0;
 	if (r->store_known)
 		publish_tick(r);
+	if (r->last_committed == r->pub_tick_zxid)
+		gap = r->pub_tick_gap_ms * 2 < TICK_IDLE_MS ?
+		    r->pub_tick_gap_ms * 2 : TICK_IDLE_MS;
+	r->pub_tick_zxid = r->last_committed;
+	arm_commit_tick(r, gap);
 }
 
 /*
@@ -658,6 +690,10 @@ before_sleep(struct loop *l, void *arg)
 		replicator_flush_store_commit(r);
 	r->appends_sent = 0;
 	flush_pub(r);
+	/* commits again after a quiet spell: tick soon */
+	if (r->pub_tick_gap_ms > TICK_INTERVAL_MS &&
+	    r->last_committed != r->pub_tick_zxid)
+		arm_commit_tick(r, TICK_INTERVAL_MS);
 }
 
 static void
@@ -730,7 +766,7 @@ replicator_main(struct child *c)
 		loop_add_sock(c->loop, r.quorum, dispatch_quorum, &r);
 	}
 	loop_before_sleep(c->loop, before_sleep, &r);
-	loop_add_timer(c->loop, TICK_INTERVAL_MS, 1, on_tick, &r);
+	arm_commit_tick(&r, TICK_INTERVAL_MS);
 	loop_add_timer(c->loop, STORE_HELLO_MS, 1, on_store_hello, &r);
 	loop_add_timer(c->loop, ELECTION_RESEND_MS, 1, on_election, &r);
 	loop_add_timer(c->loop, c->cfg.container_check_ms, 1, on_cleanup, &r);

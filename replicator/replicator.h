@@ -168,6 +168,10 @@ struct replicator {
 	uint64_t	 next_expiry;
 	uint64_t	 tick_ms;
 	uint64_t	 commits;	/* counter for the status line */
+	/* COMMIT_TICK pacing (replicator.c, on_commit_tick) */
+	uint64_t	 pub_tick_timer;
+	int		 pub_tick_gap_ms;
+	uint64_t	 pub_tick_zxid;	/* last_committed at the last tick */
 	/* membership (replicator_reconfig.c); the active one is c->cfg's */
 	int		 observing;	/* following as a non-voter */
 	struct membership *reconfig_pending;	/* proposed, not committed */

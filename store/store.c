@@ -185,6 +185,32 @@ dispatch_router(struct loop *l, void *arg)
 	}
 }
 
+static void on_apply(struct loop *, void *);
+
+/*
+ * What the group commit left unapplied is applied within STORE_APPLY_MS,
+ * and a snapshot written meanwhile is named, even when nothing arrives.
+ * The timer runs only while such work waits: an idle store sleeps.
+ */
+static void
+arm_apply(struct store *s)
+{
+	if (s->apply_timer == 0 && store_log_work_left(s))
+		s->apply_timer = loop_add_timer(s->child->loop, STORE_APPLY_MS,
+		    0, on_apply, s);
+}
+
+static void
+on_apply(struct loop *l, void *arg)
+{
+	struct store *s = arg;
+
+	(void)l;
+	s->apply_timer = 0;
+	store_log_group_commit(s);
+	arm_apply(s);
+}
+
 /* Group commit, once per loop iteration. */
 static void
 before_sleep(struct loop *l, void *arg)
@@ -193,19 +219,9 @@ before_sleep(struct loop *l, void *arg)
 
 	(void)l;
 	store_log_group_commit(s);
+	arm_apply(s);
 	child_status(s->child, "logged=0x%" PRIx64 " applied=0x%" PRIx64,
 	    s->durable, s->applied);
-}
-
-/*
- * What the group commit left unapplied is applied within STORE_APPLY_MS,
- * and a snapshot written meanwhile is named, even when nothing arrives.
- */
-static void
-on_apply(struct loop *l, void *arg)
-{
-	(void)l;
-	store_log_group_commit(arg);
 }
 
 /* RocksDB lives under dataLogDir when set, as ZooKeeper puts its txn log. */
@@ -249,7 +265,6 @@ store_main(int argc, char **argv)
 	s->router = endpoint_bind(s->child->zctx, EP_STORE, s->child->rundir);
 	loop_add_sock(s->child->loop, s->router, dispatch_router, s);
 	loop_before_sleep(s->child->loop, before_sleep, s);
-	loop_add_timer(s->child->loop, STORE_APPLY_MS, 1, on_apply, s);
 	child_ready(s->child);
 	loop_run(s->child->loop);
 

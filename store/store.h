@@ -45,7 +45,7 @@
 #define STORE_BATCH_MAX_BYTES	(64 * 1024 * 1024)
 /* Live WAL files past this size make RocksDB flush what holds them. */
 #define STORE_WAL_MAX		(64 * 1024 * 1024)
-/* Under load, committed entries are applied at least this often (ms). */
+/* Committed entries wait at most this long to be applied (ms). */
 #define STORE_APPLY_MS		50
 
 enum store_cf {
@@ -100,6 +100,7 @@ struct store {
 	uint64_t	 log_base;	/* the log holds (log_base, logged] */
 	uint64_t	 applied;	/* last applied to sm and batch */
 	uint64_t	 applied_ms;	/* when the tree was last applied */
+	uint64_t	 apply_timer;	/* armed while work waits (store.c) */
 	uint64_t	 commit_to;	/* highest STORE_COMMIT seen */
 	uint64_t	 accepted_epoch;
 	uint64_t	 current_epoch;
@@ -204,6 +205,9 @@ void	store_log_flush(struct store *);
  * writes must be durable (HELLO, epochs, log requests).
  */
 void	store_log_group_commit(struct store *);
+/* Does a group commit still have work without new messages (committed
+ * entries left unapplied, a snapshot to name)? */
+int	store_log_work_left(const struct store *);
 /*
  * STORE_TRUNC: make every entry above zxid go, durably (flushes first).
  * Returns -1 without truncating when an applied entry is above zxid.

@@ -401,6 +401,14 @@ store_log_group_commit(struct store *s)
 	flush(s, 0);
 }
 
+int
+store_log_work_left(const struct store *s)
+{
+	uint64_t upto = s->commit_to < s->logged ? s->commit_to : s->logged;
+
+	return upto > s->applied || store_snapshot_running(s);
+}
+
 /*
  * ZAB's TRUNC: a learner drops the proposals the new leader never had.
  * Committed entries are never among them, so an applied entry above zxid
