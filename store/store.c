@@ -247,6 +247,11 @@ store_main(int argc, char **argv)
 	struct store *s = xcalloc(1, sizeof(*s));
 
 	s->child = child_new("store", argc, argv);
+	if (store_room_wait(db_dir(&s->child->cfg), s->child->sigfd) < 0) {
+		child_destroy(&s->child);
+		free(s);
+		return 0;
+	}
 	if ((s->db = store_db_open(db_dir(&s->child->cfg))) == NULL)
 		fatalx("cannot open the store in %s", db_dir(&s->child->cfg));
 	s->batch = rocksdb_writebatch_create();

@@ -139,6 +139,13 @@ int	store_main(int argc, char **argv);
  */
 void	store_send_state(struct store *, const struct msg *req, int err);
 
+/* store_room.c */
+/*
+ * Wait until dir's disk has room to open the store (its WAL and a
+ * margin). Returns 0 then, -1 when SIGTERM or SIGINT came first.
+ */
+int	store_room_wait(const char *dir, int sigfd);
+
 /* store_db.c */
 /*
  * Open (create if missing) the database in dir with every column family.

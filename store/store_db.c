@@ -18,6 +18,9 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
+/* rocksdb::InfoLogLevel (include/rocksdb/env.h): the C API has no names */
+#define STORE_ROCKSDB_LOG_FATAL	4
+
 static const char *const cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_DEFAULT] = "default",
 	[STORE_CF_LOG] = "log",
@@ -78,6 +81,17 @@ set_options(struct store_db *db)
 	 * such memtables are flushed so the oldest WAL files can go.
 	 */
 	rocksdb_options_set_max_total_wal_size(db->opts, STORE_WAL_MAX);
+	/*
+	 * RocksDB's own info LOG lives on the same disk. When the disk is
+	 * full a write to it fails, and the next message (the error
+	 * handler's report of that very failure) aborts the store on an
+	 * assertion in 7.8 (WritableFileWriter after a previous error). So
+	 * it gets the open's header and fatal messages only: the errors
+	 * that matter reach us from each call and go to our log. And every
+	 * open starts a new LOG file: keep a few, not 1000.
+	 */
+	rocksdb_options_set_info_log_level(db->opts, STORE_ROCKSDB_LOG_FATAL);
+	rocksdb_options_set_keep_log_file_num(db->opts, 10);
 	db->wsync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(db->wsync, 1);
 	db->wnosync = rocksdb_writeoptions_create();
