@@ -49,15 +49,26 @@ wal_bytes(const char *path)
 	return sum;
 }
 
-/* Free bytes for an unprivileged writer; UINT64_MAX when unknown. */
+/*
+ * Free bytes for an unprivileged writer, counting the snapshot table a
+ * failed run left unfinished (store_db_open deletes it); UINT64_MAX when
+ * unknown.
+ */
 static uint64_t
-free_bytes(const char *dir)
+free_bytes(const char *dir, const char *path)
 {
+	char table[1100];
 	struct statvfs v;
+	struct stat st;
+	uint64_t n;
 
 	if (statvfs(dir, &v) < 0)
 		return UINT64_MAX;	/* let RocksDB report the real error */
-	return (uint64_t)v.f_bavail * v.f_frsize;
+	n = (uint64_t)v.f_bavail * v.f_frsize;
+	snprintf(table, sizeof(table), "%s.snapshot.sst", path);
+	if (stat(table, &st) == 0)
+		n += (uint64_t)st.st_size;
+	return n;
 }
 
 /* A SIGTERM or SIGINT waiting on the child's signalfd? */
@@ -86,7 +97,7 @@ store_room_wait(const char *dir, int sigfd)
 	snprintf(path, sizeof(path), "%s/store", dir);
 	for (;;) {
 		uint64_t need = wal_bytes(path) + STORE_OPEN_MARGIN;
-		uint64_t have = free_bytes(dir);
+		uint64_t have = free_bytes(dir, path);
 
 		if (have >= need) {
 			if (said)
