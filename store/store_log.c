@@ -359,10 +359,17 @@ send_ack(struct store *s)
  * append, and never while a snapshot is written. The log is the durable
  * record either way: a restart replays it after the latest snapshot.
  */
+/* Committed and logged: as far as the tree may be applied. */
+static uint64_t
+appliable(const struct store *s)
+{
+	return s->commit_to < s->logged ? s->commit_to : s->logged;
+}
+
 static void
 flush(struct store *s, int apply)
 {
-	uint64_t upto = s->commit_to < s->logged ? s->commit_to : s->logged;
+	uint64_t upto = appliable(s);
 	uint64_t now = loop_now_ms();
 
 	store_snapshot_poll(s);
@@ -404,9 +411,7 @@ store_log_group_commit(struct store *s)
 int
 store_log_work_left(const struct store *s)
 {
-	uint64_t upto = s->commit_to < s->logged ? s->commit_to : s->logged;
-
-	return upto > s->applied || store_snapshot_running(s);
+	return appliable(s) > s->applied || store_snapshot_running(s);
 }
 
 /*
