@@ -139,6 +139,11 @@ int	store_main(int argc, char **argv);
  */
 void	store_send_state(struct store *, const struct msg *req, int err);
 
+/* RocksDB's directory under dataDir (or dataLogDir), and the suffix of
+ * the snapshot table written beside it before RocksDB takes it in. */
+#define STORE_DB_DIR		"store"
+#define STORE_SNAP_TABLE	".snapshot.sst"
+
 /* store_room.c */
 /*
  * Wait until dir's disk has room to open the store (its WAL and a

@@ -113,14 +113,15 @@ store_db_open(const char *dir)
 		log_warn("mkdir %s", dir);
 		goto fail;
 	}
-	if ((size_t)snprintf(db->path, sizeof(db->path), "%s/store", dir) >=
-	    sizeof(db->path)) {
-		log_warnx("store path too long: %s/store", dir);
+	if ((size_t)snprintf(db->path, sizeof(db->path),
+	    "%s/" STORE_DB_DIR, dir) >= sizeof(db->path)) {
+		log_warnx("store path too long: %s/" STORE_DB_DIR, dir);
 		goto fail;
 	}
 	if ((size_t)snprintf(db->snap_table, sizeof(db->snap_table),
-	    "%s.snapshot.sst", db->path) >= sizeof(db->snap_table)) {
-		log_warnx("store path too long: %s.snapshot.sst", db->path);
+	    "%s" STORE_SNAP_TABLE, db->path) >= sizeof(db->snap_table)) {
+		log_warnx("store path too long: %s" STORE_SNAP_TABLE,
+		    db->path);
 		goto fail;
 	}
 	/* a snapshot table the last run did not finish */

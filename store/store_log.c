@@ -351,6 +351,13 @@ send_ack(struct store *s)
 		log_warn("send STORE_ACK zxid=0x%" PRIx64, env.zxid);
 }
 
+/* Committed and logged: as far as the tree may be applied. */
+static uint64_t
+appliable(const struct store *s)
+{
+	return s->commit_to < s->logged ? s->commit_to : s->logged;
+}
+
 /*
  * Write the open batch: appends with sync, then ACK. Committed entries
  * are applied to the sm first when apply is set (waiting for a snapshot
@@ -359,13 +366,6 @@ send_ack(struct store *s)
  * append, and never while a snapshot is written. The log is the durable
  * record either way: a restart replays it after the latest snapshot.
  */
-/* Committed and logged: as far as the tree may be applied. */
-static uint64_t
-appliable(const struct store *s)
-{
-	return s->commit_to < s->logged ? s->commit_to : s->logged;
-}
-
 static void
 flush(struct store *s, int apply)
 {

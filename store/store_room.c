@@ -65,7 +65,7 @@ free_bytes(const char *dir, const char *path)
 	if (statvfs(dir, &v) < 0)
 		return UINT64_MAX;	/* let RocksDB report the real error */
 	n = (uint64_t)v.f_bavail * v.f_frsize;
-	snprintf(table, sizeof(table), "%s.snapshot.sst", path);
+	snprintf(table, sizeof(table), "%s" STORE_SNAP_TABLE, path);
 	if (stat(table, &st) == 0)
 		n += (uint64_t)st.st_size;
 	return n;
@@ -94,7 +94,7 @@ store_room_wait(const char *dir, int sigfd)
 	char path[1024];
 	int said = 0;
 
-	snprintf(path, sizeof(path), "%s/store", dir);
+	snprintf(path, sizeof(path), "%s/" STORE_DB_DIR, dir);
 	for (;;) {
 		uint64_t need = wal_bytes(path) + STORE_OPEN_MARGIN;
 		uint64_t have = free_bytes(dir, path);
