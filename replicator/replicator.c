@@ -666,30 +666,46 @@ on_commit_tick(struct loop *l, void *arg)
 	arm_commit_tick(r, gap);
 }
 
+static void
+on_store_commit_due(struct loop *l, void *arg)
+{
+	struct replicator *r = arg;
+
+	(void)l;
+	r->store_commit_timer = 0;
+	replicator_flush_store_commit(r);
+}
+
 /*
- * Once per loop iteration: count the ACKs read (leader), then tell the
- * store what is committed, with the appends of this iteration when there
- * were any, else once nothing is in flight or the target is
- * STORE_COMMIT_DEFER_MS old. A COMMIT alone would wake the store for an
- * apply that can as well join its next group commit.
+ * Once per loop iteration: count the ACKs read (leader), publish the
+ * commits to the frontends, then tell the store what is committed, with
+ * the appends of this iteration when there were any, else once the last
+ * STORE_COMMIT is STORE_COMMIT_DEFER_MS old (a timer, when nothing else
+ * wakes us). A
+ * COMMIT alone would wake the store for an apply that can as well join
+ * its next group commit; and unloaded, it woke all three stores in the
+ * very moment the frontends had a client to answer, on two CPUs.
  */
 static void
 before_sleep(struct loop *l, void *arg)
 {
 	struct replicator *r = arg;
 
-	(void)l;
 	if (r->role == ROLE_LEADING)
 		replicator_leader_flush(r);
 	replicator_flush_appends(r);
 	if (r->advance_pending)
 		replicator_leader_advance(r);
-	if (r->store_commit_to > r->store_commit_sent && (r->appends_sent ||
-	    r->qlen == 0 ||
-	    loop_now_ms() - r->store_commit_ms >= STORE_COMMIT_DEFER_MS))
-		replicator_flush_store_commit(r);
-	r->appends_sent = 0;
 	flush_pub(r);
+	if (r->store_commit_to > r->store_commit_sent) {
+		if (r->appends_sent || loop_now_ms() - r->store_commit_ms >=
+		    STORE_COMMIT_DEFER_MS)
+			replicator_flush_store_commit(r);
+		else if (r->store_commit_timer == 0)
+			r->store_commit_timer = loop_add_timer(l,
+			    STORE_COMMIT_DEFER_MS, 0, on_store_commit_due, r);
+	}
+	r->appends_sent = 0;
 	/* commits again after a quiet spell: tick soon */
 	if (r->pub_tick_gap_ms > TICK_INTERVAL_MS &&
 	    r->last_committed != r->pub_tick_zxid)

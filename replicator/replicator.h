@@ -128,6 +128,7 @@ struct replicator {
 	uint64_t	 store_commit_to;	/* committed by replicator_commit */
 	uint64_t	 store_commit_sent;	/* last STORE_COMMIT zxid */
 	uint64_t	 store_commit_ms;	/* when it was sent */
+	uint64_t	 store_commit_timer;	/* a deferred one is due */
 	int		 appends_sent;		/* this iteration */
 	int		 advance_pending;	/* leader: ACKs to count */
 	/* commands of this loop iteration, one message each before it sleeps */
