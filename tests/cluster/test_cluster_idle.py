@@ -2,7 +2,8 @@
 """An idle ensemble sleeps (3 nodes): once writes stop, each node's
 frontend and store wake only a few times a second (the commit stream's
 tick backs off, the store's apply timer runs only while work waits), and
-the first write after the quiet spell still reaches every node."""
+the first write after the quiet spell still reaches every node. And the
+ZeroMQ I/O threads that wake for each send do not preempt their sender."""
 
 import os
 import sys
@@ -83,6 +84,31 @@ class IdleTest(ClusterTestCase):
         writer.set("/idle", b"after")
         wait_for(fired.is_set, timeout=10, what="the watch on node 3")
         self.assertEqual(watcher.get("/idle")[0], b"after")
+
+    def test_zeromq_io_threads_do_not_preempt_their_process(self):
+        # A send that wakes a SCHED_OTHER I/O thread could preempt the
+        # sender mid-turn (common/child.c); theirs is SCHED_BATCH, the
+        # main threads' stays SCHED_OTHER.
+        self.cluster.wait_ready(idxs=list(self.cluster.nodes))
+        seen = 0
+        for nd in self.cluster.nodes.values():
+            for pid in proc_children(nd.pid):
+                for tid in os.listdir("/proc/%d/task" % pid):
+                    name = comm_of_thread(pid, int(tid))
+                    policy = os.sched_getscheduler(int(tid))
+                    if name.startswith("ZMQbg/IO"):
+                        seen += 1
+                        self.assertEqual(policy, os.SCHED_BATCH,
+                                         "%s of %s" % (name, comm(pid)))
+                    elif int(tid) == pid:
+                        self.assertEqual(policy, os.SCHED_OTHER, comm(pid))
+        # every child of every node has one
+        self.assertGreaterEqual(seen, 4 * len(self.cluster.nodes))
+
+
+def comm_of_thread(pid, tid):
+    with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
+        return f.read().strip()
 
 
 if __name__ == "__main__":
