@@ -6,6 +6,7 @@
 #include "common/loop.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +47,10 @@ struct loop {
 	long		 rate, delay_us;
 	uint64_t	 window_start_us, window_messages;
 	long		 sleep_us;	/* before each poll, 0 = none */
+	/* coalesce only while the machine's CPUs are busy */
+	int		 when_busy;
+	uint64_t	 cpu_sampled_us, cpu_idle, cpu_total;
+	int		 cpu_idle_pct;
 };
 
 uint64_t
@@ -75,6 +80,13 @@ loop_now_ms(void)
  * a few clients in lockstep, whom any wait only slows down.
  */
 #define LOOP_BACKLOG_DIVISOR	5
+/*
+ * A loop that coalesces only when busy (loop_coalesce_when_busy) does not
+ * sleep while the machine's CPUs were LOOP_CPU_IDLE_PCT idle or more over
+ * the last LOOP_CPU_WINDOW_US: a wait then buys nothing but latency.
+ */
+#define LOOP_CPU_IDLE_PCT	20
+#define LOOP_CPU_WINDOW_US	200000
 
 /* One loop per process: the messages its handlers received. */
 static uint64_t messages;
@@ -290,6 +302,47 @@ run_timers(struct loop *l)
 	}
 }
 
+void
+loop_coalesce_when_busy(struct loop *l)
+{
+	l->when_busy = 1;
+	l->cpu_idle_pct = 100;
+}
+
+/*
+ * The machine's idle share over the last LOOP_CPU_WINDOW_US, from
+ * /proc/stat's first line (idle + iowait over all of it). Its ticks are
+ * 10 ms, so a shorter window would read mostly noise.
+ */
+static void
+sample_cpu(struct loop *l, uint64_t now)
+{
+	unsigned long long v[8] = { 0 };
+	uint64_t idle, total = 0;
+	FILE *f;
+	int n;
+
+	if (now - l->cpu_sampled_us < LOOP_CPU_WINDOW_US)
+		return;
+	l->cpu_sampled_us = now;
+	if ((f = fopen("/proc/stat", "r")) == NULL)
+		return;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 5)
+		return;
+	for (int i = 0; i < 8; i++)
+		total += v[i];
+	idle = v[3] + v[4];
+	/* iowait may go backwards (proc(5)) */
+	if (total > l->cpu_total && idle >= l->cpu_idle && l->cpu_total != 0)
+		l->cpu_idle_pct = (int)((idle - l->cpu_idle) * 100 /
+		    (total - l->cpu_total));
+	l->cpu_idle = idle;
+	l->cpu_total = total;
+}
+
 /*
  * Coalescing under load. Over each LOOP_WINDOW_US, a loop that received
  * at least rate messages a second is taking them in many small turns, each
@@ -315,7 +368,11 @@ coalesce_update(struct loop *l)
 	if (backlog >= LOOP_BACKLOG)
 		rate *= LOOP_BACKLOG_DIVISOR;
 	backlog = 0;
-	if (rate * 10 >= (uint64_t)l->rate * 16)
+	if (l->when_busy)
+		sample_cpu(l, t);
+	if (l->when_busy && l->cpu_idle_pct >= LOOP_CPU_IDLE_PCT)
+		l->sleep_us = 0;
+	else if (rate * 10 >= (uint64_t)l->rate * 16)
 		l->sleep_us = l->delay_us;
 	else if (rate >= (uint64_t)l->rate)
 		l->sleep_us = l->delay_us / 4;

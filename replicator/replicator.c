@@ -782,6 +782,15 @@ replicator_main(struct child *c)
 		loop_add_sock(c->loop, r.quorum, dispatch_quorum, &r);
 	}
 	loop_before_sleep(c->loop, before_sleep, &r);
+	/*
+	 * Every write crosses the replicators two or three times, and their
+	 * input comes batched already (by the frontends, the stores, the
+	 * leader), so their waits mostly add latency: at 16 x 8 sets in
+	 * flight they held 3 nodes to 6.3k/s with the CPUs 38 % idle.
+	 * They still coalesce when the CPUs are busy (a 90/10 mix: 18 %
+	 * fewer ops/s when they never wait).
+	 */
+	loop_coalesce_when_busy(c->loop);
 	arm_commit_tick(&r, TICK_INTERVAL_MS);
 	loop_add_timer(c->loop, STORE_HELLO_MS, 1, on_store_hello, &r);
 	loop_add_timer(c->loop, ELECTION_RESEND_MS, 1, on_election, &r);
