@@ -681,10 +681,9 @@ on_store_commit_due(struct loop *l, void *arg)
  * commits to the frontends, then tell the store what is committed, with
  * the appends of this iteration when there were any, else once the last
  * STORE_COMMIT is STORE_COMMIT_DEFER_MS old (a timer, when nothing else
- * wakes us). A
- * COMMIT alone would wake the store for an apply that can as well join
- * its next group commit; and unloaded, it woke all three stores in the
- * very moment the frontends had a client to answer, on two CPUs.
+ * wakes us). A COMMIT alone would wake the store for an apply that can as
+ * well join its next group commit; and unloaded, it woke all three stores
+ * in the very moment the frontends had a client to answer, on two CPUs.
  */
 static void
 before_sleep(struct loop *l, void *arg)

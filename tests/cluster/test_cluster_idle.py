@@ -94,7 +94,7 @@ class IdleTest(ClusterTestCase):
         for nd in self.cluster.nodes.values():
             for pid in proc_children(nd.pid):
                 for tid in os.listdir("/proc/%d/task" % pid):
-                    name = comm_of_thread(pid, int(tid))
+                    name = comm(int(tid))   # /proc/TID names a thread
                     policy = os.sched_getscheduler(int(tid))
                     if name.startswith("ZMQbg/IO"):
                         seen += 1
@@ -104,11 +104,6 @@ class IdleTest(ClusterTestCase):
                         self.assertEqual(policy, os.SCHED_OTHER, comm(pid))
         # every child of every node has one
         self.assertGreaterEqual(seen, 4 * len(self.cluster.nodes))
-
-
-def comm_of_thread(pid, tid):
-    with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
-        return f.read().strip()
 
 
 if __name__ == "__main__":
