@@ -21,8 +21,6 @@ Environment: CORRAL_TEST_KEEP=1 keeps the temp dir (logs) after the run;
 CLUSTER_READY_TIMEOUT (s, default 60).
 """
 
-import atexit
-import ctypes
 import os
 import re
 import shutil
@@ -32,7 +30,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -46,6 +43,13 @@ ZK_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
 sys.path.insert(0, os.path.dirname(HERE))
 from zkjava import zk_classpath  # noqa: E402
+# shared with integration/harness.py; the tests also reach some through here
+from testproc import (WaitTimeout, free_ports, port_free,  # noqa: E402,F401
+                      libc, preexec_pdeathsig, proc_children,
+                      proc_descendants, proc_starttime, proc_alive,
+                      name_matches, signal_snapshot, four_letter, live_add,
+                      live_discard)
+from testproc import wait_for as _wait_for  # noqa: E402
 
 CHILD_ROLES = {
     "store": "corral-store",
@@ -78,74 +82,18 @@ def log(msg):
     sys.stderr.flush()
 
 
-# --------------------------------------------------------------- waiting
-
-class WaitTimeout(AssertionError):
-    pass
-
-
 def wait_for(cond, timeout=10.0, what="condition", interval=0.05):
-    """Poll cond() until truthy (returned) or the deadline (WaitTimeout
-    naming `what`).  Exceptions from cond() mean "not yet"; the last one is
-    reported on timeout."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            v = cond()
-            if v:
-                return v
-        except Exception as e:  # noqa: BLE001 - reported on timeout
-            last = e
-        if time.monotonic() >= deadline:
-            msg = "timed out after %.1fs waiting for %s" % (timeout, what)
-            if last is not None:
-                msg += " (last error: %r)" % (last,)
-            raise WaitTimeout(msg)
-        time.sleep(interval)
+    """testproc.wait_for, polling less often: each poll of a cluster asks
+    several nodes."""
+    return _wait_for(cond, timeout, what, interval)
 
 
 # ------------------------------------------------------------ processes
 
-def free_ports(n):
-    """n distinct free loopback ports (bound to port 0 together, released)."""
-    socks, ports = [], []
-    try:
-        while len(ports) < n:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
-    return ports
-
-
-def port_free(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # as the servers do: TIME_WAIT connections do not block a restart
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _preexec():
-    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
 # PR_SET_CHILD_SUBREAPER: a node's children orphaned by a kill -9 of its
 # supervisor are re-parented to this process (not to a pid 1 that may never
 # reap them), and _reap_orphans() collects them by pid
-_libc.prctl(36, 1, 0, 0, 0)
+libc.prctl(36, 1, 0, 0, 0)
 
 
 def _reap_orphans(pids):
@@ -158,89 +106,7 @@ def _reap_orphans(pids):
             pass
 
 
-def proc_children(pid):
-    out = []
-    try:
-        tasks = os.listdir("/proc/%d/task" % pid)
-    except OSError:
-        return out
-    for t in tasks:
-        try:
-            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
-                out.extend(int(x) for x in f.read().split())
-        except OSError:
-            pass
-    return sorted(set(out))
-
-
-def proc_descendants(pid):
-    seen, todo = [], [pid]
-    while todo:
-        for c in proc_children(todo.pop()):
-            if c not in seen:
-                seen.append(c)
-                todo.append(c)
-    return seen
-
-
-def _stat_fields(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-        return s[s.rindex(")") + 2:].split()
-    except (OSError, ValueError):
-        return None
-
-
-def proc_starttime(pid):
-    f = _stat_fields(pid)
-    return int(f[19]) if f else None
-
-
-def proc_alive(pid):
-    f = _stat_fields(pid)
-    return f is not None and f[0] not in ("Z", "X")
-
-
-def proc_matches(pid, name):
-    argv0 = comm = None
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            a = f.read().split(b"\0")[0].decode(errors="replace")
-            argv0 = os.path.basename(a) if a else None
-        with open("/proc/%d/comm" % pid) as f:
-            comm = f.read().strip()
-    except OSError:
-        pass
-    return argv0 == name or comm == name[:15]
-
-
-def signal_snapshot(snap, sig):
-    """Signal every (pid, starttime) that still has that start time."""
-    for pid, st in snap:
-        if st is not None and proc_starttime(pid) == st:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
-
-
 # -------------------------------------------------------- four letters
-
-def four_letter(port, cmd, timeout=3.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(cmd.encode())
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks).decode(errors="replace")
-    finally:
-        s.close()
-
 
 def parse_srvr(text):
     out = {}
@@ -254,35 +120,6 @@ def parse_srvr(text):
 def zxid_of(srvr):
     z = srvr.get("Zxid")
     return int(z, 16) if z else None
-
-
-# ------------------------------------------------------------- registry
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-def _cleanup_all():
-    with _live_lock:
-        objs = list(_live)
-    for o in objs:
-        try:
-            o.close()
-        except Exception as e:  # noqa: BLE001
-            sys.stderr.write("cluster cleanup: %r\n" % (e,))
-
-
-atexit.register(_cleanup_all)
-
-
-def _sigterm(signum, frame):
-    raise SystemExit(128 + signum)  # run atexit cleanup on ctest timeout
-
-
-try:
-    signal.signal(signal.SIGTERM, _sigterm)
-except ValueError:
-    pass
 
 
 def _zk_classpath():
@@ -371,8 +208,7 @@ class Cluster:
         self._clients = []
         self._closed = False
         self.tmp = tempfile.mkdtemp(prefix="corral-cluster-%s-" % self.target)
-        with _live_lock:
-            _live.add(self)
+        live_add(self)
         ports = free_ports(3 * n)
         self.nodes = {}
         for i in range(1, n + 1):
@@ -437,7 +273,7 @@ class Cluster:
             nd.proc = subprocess.Popen(
                 self._argv(i), stdin=subprocess.DEVNULL, stdout=lf,
                 stderr=subprocess.STDOUT, cwd=nd.dir,
-                start_new_session=True, preexec_fn=_preexec)
+                start_new_session=True, preexec_fn=preexec_pdeathsig)
         nd.stopped = False
 
     def start(self, timeout=READY_TIMEOUT):
@@ -689,7 +525,7 @@ class Cluster:
             if not proc_alive(c):
                 continue
             for role, name in CHILD_ROLES.items():
-                if proc_matches(c, name):
+                if name_matches(c, name):
                     out.setdefault(role, c)
         return out
 
@@ -770,8 +606,7 @@ class Cluster:
         try:
             self.stop()
         finally:
-            with _live_lock:
-                _live.discard(self)
+            live_discard(self)
             if not self.keep_dir:
                 shutil.rmtree(self.tmp, ignore_errors=True)
             else:

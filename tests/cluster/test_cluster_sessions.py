@@ -25,8 +25,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cluster import (PYTHON, ClusterTestCase, _preexec, log,  # noqa: E402
-                     raw_connect, wait_for, _close_client)
+from cluster import (PYTHON, ClusterTestCase, log,  # noqa: E402
+                     preexec_pdeathsig, raw_connect, wait_for, _close_client)
 
 SESSION_TIMEOUT = 10.0   # the maximum with tickTime 500 (20 ticks)
 
@@ -119,7 +119,7 @@ class SessionsTest(ClusterTestCase):
         holder = subprocess.Popen(
             [PYTHON, "-c", HOLDER, c.host(follower), path, "2.0"],
             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_preexec)
+            start_new_session=True, preexec_fn=preexec_pdeathsig)
         st_holder = [holder.pid]
 
         def reap():

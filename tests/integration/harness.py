@@ -16,9 +16,6 @@ test or setUpClass fails.
 Synchronization is wait_for(cond, timeout, what): poll with a deadline.
 """
 
-import atexit
-import ctypes
-import errno
 import os
 import shutil
 import signal
@@ -40,6 +37,11 @@ ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
 
 sys.path.insert(0, os.path.dirname(HERE))
 from zkjava import zk_classpath  # noqa: E402
+# shared with cluster/cluster.py; the tests also reach some through here
+from testproc import (WaitTimeout, wait_for, free_ports,  # noqa: E402,F401
+                      preexec_pdeathsig, proc_children, proc_descendants,
+                      proc_starttime, proc_alive, name_matches,
+                      signal_snapshot, four_letter, live_add, live_discard)
 
 CORRAL_CHILDREN = ("corral-store", "corral-election", "corral-replicator",
                    "corral-frontend")
@@ -58,180 +60,6 @@ def is_zookeeper():
 
 def skip_unless_corral(reason="corral-specific (child processes)"):
     return unittest.skipIf(is_zookeeper(), reason)
-
-
-# --------------------------------------------------------------- waiting
-
-class WaitTimeout(AssertionError):
-    pass
-
-
-def wait_for(cond, timeout=10.0, what="condition", interval=0.02):
-    """Poll cond() until it returns a truthy value (returned) or the
-    deadline passes (WaitTimeout naming `what`).  Exceptions from cond()
-    count as "not yet" but the last one is reported."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            v = cond()
-            if v:
-                return v
-        except Exception as e:  # noqa: BLE001 - reported on timeout
-            last_exc = e
-        if time.monotonic() >= deadline:
-            msg = "timed out after %.1fs waiting for %s" % (timeout, what)
-            if last_exc is not None:
-                msg += " (last error: %r)" % (last_exc,)
-            raise WaitTimeout(msg)
-        time.sleep(interval)
-
-
-# ----------------------------------------------------------- ports, procs
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def free_ports(n):
-    socks, ports = [], []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
-    return ports
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
-def _preexec_pdeathsig():
-    # if the test runner dies (even SIGKILL), the server dies with it
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def proc_children(pid):
-    """Direct children of pid (all threads), via /proc."""
-    out = []
-    try:
-        tasks = os.listdir("/proc/%d/task" % pid)
-    except OSError:
-        return out
-    for t in tasks:
-        try:
-            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
-                out.extend(int(x) for x in f.read().split())
-        except OSError:
-            pass
-    return sorted(set(out))
-
-
-def proc_descendants(pid):
-    seen, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for c in proc_children(p):
-            if c not in seen:
-                seen.append(c)
-                todo.append(c)
-    return seen
-
-
-def proc_starttime(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-        return int(s[s.rindex(")") + 2:].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def proc_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-        return s[s.rindex(")") + 2:].split()[0]
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def proc_alive(pid):
-    st = proc_state(pid)
-    return st is not None and st not in ("Z", "X")
-
-
-def proc_name(pid):
-    """(argv0 basename, comm) of pid, or (None, None)."""
-    argv0 = comm = None
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            a = f.read().split(b"\0")[0].decode(errors="replace")
-            argv0 = os.path.basename(a) if a else None
-    except OSError:
-        pass
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            comm = f.read().strip()
-    except OSError:
-        pass
-    return argv0, comm
-
-
-def name_matches(pid, name):
-    argv0, comm = proc_name(pid)
-    # comm is truncated to 15 bytes: corral-replicator -> corral-replicat
-    return argv0 == name or comm == name or comm == name[:15]
-
-
-def kill_pids(pids_with_start, sig):
-    """Signal each (pid, starttime) still carrying that start time."""
-    for pid, st in pids_with_start:
-        if st is not None and proc_starttime(pid) == st:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
-
-
-# ------------------------------------------------------------ registry
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-def _cleanup_all():
-    with _live_lock:
-        objs = list(_live)
-    for o in objs:
-        try:
-            o.close()
-        except Exception as e:  # noqa: BLE001
-            sys.stderr.write("harness cleanup: %r\n" % (e,))
-
-
-atexit.register(_cleanup_all)
-
-
-def _sigterm(signum, frame):
-    # make `kill <runner>` (ctest timeout) run atexit cleanup
-    raise SystemExit(128 + signum)
-
-
-try:
-    signal.signal(signal.SIGTERM, _sigterm)
-except ValueError:
-    pass
 
 
 # --------------------------------------------------------------- server
@@ -264,8 +92,7 @@ class Server:
         self.proc = None
         self._clients = []
         self._closed = False
-        with _live_lock:
-            _live.add(self)
+        live_add(self)
         self._write_cfg()
 
     # -- config and launch
@@ -343,7 +170,7 @@ class Server:
             self.proc = subprocess.Popen(
                 self._argv(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, cwd=self.tmp,
-                start_new_session=True, preexec_fn=_preexec_pdeathsig)
+                start_new_session=True, preexec_fn=preexec_pdeathsig)
         finally:
             log.close()
         try:
@@ -424,7 +251,7 @@ class Server:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-        kill_pids(snap, signal.SIGKILL)
+        signal_snapshot(snap, signal.SIGKILL)
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -440,7 +267,7 @@ class Server:
         if self.proc is None:
             return
         snap = self._group_snapshot()
-        kill_pids(snap, signal.SIGKILL)
+        signal_snapshot(snap, signal.SIGKILL)
         self.stop(graceful=False)
 
     def restart(self, kill=False, timeout=60):
@@ -478,8 +305,7 @@ class Server:
         try:
             self.stop()
         finally:
-            with _live_lock:
-                _live.discard(self)
+            live_discard(self)
             if not self.keep_dir:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -525,25 +351,6 @@ class Server:
 
     def four_letter(self, cmd, timeout=5.0, **kw):
         return four_letter(self.port, cmd, timeout, **kw)
-
-
-def four_letter(port, cmd, timeout=5.0, payload=b"", half_close=False):
-    """The answer to cmd (and payload, e.g. stmk's mask), read until the
-    server closes; half_close shuts our side after sending."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(cmd.encode() + payload)
-        if half_close:
-            s.shutdown(socket.SHUT_WR)
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks).decode(errors="replace")
-    finally:
-        s.close()
 
 
 # ------------------------------------------------------------ test base
@@ -834,9 +641,8 @@ class Proc:
 
     def __init__(self, argv, **kw):
         self.p = subprocess.Popen(argv, start_new_session=True,
-                                  preexec_fn=_preexec_pdeathsig, **kw)
-        with _live_lock:
-            _live.add(self)
+                                  preexec_fn=preexec_pdeathsig, **kw)
+        live_add(self)
 
     @property
     def pid(self):
@@ -861,8 +667,7 @@ class Proc:
                     f.close()
                 except OSError:
                     pass
-        with _live_lock:
-            _live.discard(self)
+        live_discard(self)
 
 
 def main():
