@@ -13,6 +13,7 @@
 
 #include <zmq.h>
 
+#include "common/cpu_idle.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -47,9 +48,10 @@ struct loop {
 	long		 rate, delay_us;
 	uint64_t	 window_start_us, window_messages;
 	long		 sleep_us;	/* before each poll, 0 = none */
-	/* coalesce only while the machine's CPUs are busy */
+	/* coalesce only while the CPUs it may use are busy */
 	int		 when_busy;
-	uint64_t	 cpu_sampled_us, cpu_idle, cpu_total;
+	struct cpu_idle	*cpu;
+	uint64_t	 cpu_sampled_us;
 	int		 cpu_idle_pct;
 };
 
@@ -82,7 +84,7 @@ loop_now_ms(void)
 #define LOOP_BACKLOG_DIVISOR	5
 /*
  * A loop that coalesces only when busy (loop_coalesce_when_busy) does not
- * sleep while the machine's CPUs were LOOP_CPU_IDLE_PCT idle or more over
+ * sleep while the CPUs it may use were LOOP_CPU_IDLE_PCT idle or more over
  * the last LOOP_CPU_WINDOW_US: a wait then buys nothing but latency.
  */
 #define LOOP_CPU_IDLE_PCT	20
@@ -154,6 +156,7 @@ loop_destroy(struct loop **lp)
 	free(l->handlers);
 	free(l->timers);
 	free(l->before);
+	cpu_idle_free(&l->cpu);
 	free(l);
 	*lp = NULL;
 }
@@ -307,40 +310,25 @@ loop_coalesce_when_busy(struct loop *l)
 {
 	l->when_busy = 1;
 	l->cpu_idle_pct = 100;
+	if (l->cpu == NULL)
+		l->cpu = cpu_idle_new("", NULL);
 }
 
 /*
- * The machine's idle share over the last LOOP_CPU_WINDOW_US, from
- * /proc/stat's first line (idle + iowait over all of it). Its ticks are
- * 10 ms, so a shorter window would read mostly noise.
+ * The idle share of the CPUs this process may use over the last
+ * LOOP_CPU_WINDOW_US (cpu_idle.c). /proc/stat counts in 10 ms ticks, so a
+ * shorter window would read mostly noise.
  */
 static void
 sample_cpu(struct loop *l, uint64_t now)
 {
-	unsigned long long v[8] = { 0 };
-	uint64_t idle, total = 0;
-	FILE *f;
-	int n;
+	int pct;
 
 	if (now - l->cpu_sampled_us < LOOP_CPU_WINDOW_US)
 		return;
 	l->cpu_sampled_us = now;
-	if ((f = fopen("/proc/stat", "r")) == NULL)
-		return;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-	fclose(f);
-	if (n < 5)
-		return;
-	for (int i = 0; i < 8; i++)
-		total += v[i];
-	idle = v[3] + v[4];
-	/* iowait may go backwards (proc(5)) */
-	if (total > l->cpu_total && idle >= l->cpu_idle && l->cpu_total != 0)
-		l->cpu_idle_pct = (int)((idle - l->cpu_idle) * 100 /
-		    (total - l->cpu_total));
-	l->cpu_idle = idle;
-	l->cpu_total = total;
+	if ((pct = cpu_idle_sample(l->cpu, now)) >= 0)
+		l->cpu_idle_pct = pct;
 }
 
 /*

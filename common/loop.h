@@ -45,7 +45,7 @@ void	loop_note_messages(unsigned n);
  */
 void	loop_note_backlog(unsigned n);
 #define LOOP_BACKLOG	16	/* deep from here */
-/* Coalesce only while the machine's CPUs are busy (see loop.c). */
+/* Coalesce only while the CPUs this process may use are busy (loop.c). */
 void	loop_coalesce_when_busy(struct loop *);
 /* Iterations so far (exported as a metric). */
 uint64_t loop_iterations(const struct loop *);
