@@ -33,14 +33,41 @@ join(char *out, size_t len, const char *a, const char *b, const char *c)
 	return (size_t)snprintf(out, len, "%s%s%s", a, b, c) < len ? 0 : -1;
 }
 
+/* root dir file, for reading */
 static FILE *
-open_at(const struct cpu_idle *c, const char *path)
+open_at(const struct cpu_idle *c, const char *dir, const char *file)
 {
 	char full[PATH_MAX];
 
-	if (join(full, sizeof(full), c->root, path, "") < 0)
+	if (join(full, sizeof(full), c->root, dir, file) < 0)
 		return NULL;
 	return fopen(full, "r");
+}
+
+static int
+readable(const struct cpu_idle *c, const char *dir, const char *file)
+{
+	FILE *f = open_at(c, dir, file);
+
+	if (f == NULL)
+		return 0;
+	fclose(f);
+	return 1;
+}
+
+/* The number that starts dir file; -1 if unreadable. */
+static int
+read_ll(const struct cpu_idle *c, const char *dir, const char *file,
+    long long *v)
+{
+	FILE *f = open_at(c, dir, file);
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	rc = fscanf(f, "%lld", v) == 1 ? 0 : -1;
+	fclose(f);
+	return rc;
 }
 
 /* idle + iowait and all ticks, summed over the CPUs in the mask */
@@ -51,7 +78,7 @@ read_stat(const struct cpu_idle *c, uint64_t *idle, uint64_t *total)
 	FILE *f;
 	int found = 0;
 
-	if ((f = open_at(c, "/proc/stat")) == NULL)
+	if ((f = open_at(c, "/proc/stat", "")) == NULL)
 		return -1;
 	*idle = *total = 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -77,27 +104,16 @@ read_stat(const struct cpu_idle *c, uint64_t *idle, uint64_t *total)
 static double
 read_quota(const struct cpu_idle *c, const char *dir, int v1)
 {
-	char path[PATH_MAX];
 	long long quota = -1, period = 0;
 	char first[32];
 	FILE *f;
 
 	if (v1) {
-		if (join(path, sizeof(path), dir, "/cpu.cfs_quota_us", "") < 0 ||
-		    (f = open_at(c, path)) == NULL)
+		if (read_ll(c, dir, "/cpu.cfs_quota_us", &quota) < 0 ||
+		    read_ll(c, dir, "/cpu.cfs_period_us", &period) < 0)
 			return 0;
-		if (fscanf(f, "%lld", &quota) != 1)
-			quota = -1;
-		fclose(f);
-		if (join(path, sizeof(path), dir, "/cpu.cfs_period_us", "") <
-		    0 || (f = open_at(c, path)) == NULL)
-			return 0;
-		if (fscanf(f, "%lld", &period) != 1)
-			period = 0;
-		fclose(f);
 	} else {
-		if (join(path, sizeof(path), dir, "/cpu.max", "") < 0 ||
-		    (f = open_at(c, path)) == NULL)
+		if ((f = open_at(c, dir, "/cpu.max")) == NULL)
 			return 0;
 		if (fscanf(f, "%31s %lld", first, &period) != 2 ||
 		    strcmp(first, "max") == 0)
@@ -109,31 +125,20 @@ read_quota(const struct cpu_idle *c, const char *dir, int v1)
 	return quota > 0 && period > 0 ? (double)quota / (double)period : 0;
 }
 
-/* Where the usage of the cgroup in dir is, or -1. */
+/* Where the usage of cgroup cg under mount is, or -1. */
 static int
 find_usage(const struct cpu_idle *c, const char *mount, const char *cg,
     int v1, char *out, size_t outlen)
 {
-	FILE *f;
+	const char *file = v1 ? "/cpuacct.usage" : "/cpu.stat";
 
-	if (!v1) {
-		if (join(out, outlen, mount, cg, "/cpu.stat") < 0)
-			return -1;
-	} else {
-		if (join(out, outlen, mount, cg, "/cpuacct.usage") == 0 &&
-		    (f = open_at(c, out)) != NULL) {
-			fclose(f);
-			return 0;
-		}
-		/* cpuacct mounted apart from cpu */
-		if (join(out, outlen, "/sys/fs/cgroup/cpuacct", cg,
-		    "/cpuacct.usage") < 0)
-			return -1;
-	}
-	if ((f = open_at(c, out)) == NULL)
-		return -1;
-	fclose(f);
-	return 0;
+	if (join(out, outlen, mount, cg, file) == 0 && readable(c, out, ""))
+		return 0;
+	/* v1's cpuacct may be mounted apart from cpu */
+	if (v1 && join(out, outlen, "/sys/fs/cgroup/cpuacct", cg, file) == 0 &&
+	    readable(c, out, ""))
+		return 0;
+	return -1;
 }
 
 /* The tightest quota from cgroup path cg up to the mount's root. */
@@ -180,7 +185,7 @@ find_quota(struct cpu_idle *c)
 	char line[PATH_MAX + 128], *ctl, *path;
 	FILE *f;
 
-	if ((f = open_at(c, "/proc/self/cgroup")) == NULL)
+	if ((f = open_at(c, "/proc/self/cgroup", "")) == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
@@ -207,7 +212,7 @@ read_usage(const struct cpu_idle *c, uint64_t *usage_us)
 	FILE *f;
 	int rc = -1;
 
-	if ((f = open_at(c, c->usage_path)) == NULL)
+	if ((f = open_at(c, c->usage_path, "")) == NULL)
 		return -1;
 	if (c->usage_ns) {
 		if (fscanf(f, "%llu", &v) == 1) {
