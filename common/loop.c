@@ -1,11 +1,23 @@
 /*
- * zmq_poll event loop. Handlers may add or remove items while running:
+ * The event loop: one poll(2) over the ZeroMQ sockets' ZMQ_FDs and the
+ * plain descriptors. Handlers may add or remove items while running:
  * removal only marks the slot dead, and dead slots are compacted between
- * iterations, so the poll array never changes under a dispatch.
+ * iterations, so the arrays never change under a dispatch.
+ *
+ * Why not zmq_poll: each call makes 2 + 2n system calls for n sockets (a
+ * first pass with timeout 0, then ZMQ_EVENTS per socket, each a getpid
+ * and a poll of its signal fd, on each pass), ~25 per replicator turn;
+ * unloaded, a write crosses ~10 turns. Here a socket's ZMQ_EVENTS is
+ * read only when its fd signals, or when this process used the socket
+ * since the last look (loop_note_sock_used): ZMQ_FD is edge-triggered, a
+ * send or a receive may take in the signal of a message that then waits
+ * unread.
  */
 #include "common/loop.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +35,14 @@ struct handler {
 	int		 dead;
 };
 
+/* A poll item: a ZeroMQ socket (sock, and its ZMQ_FD) or a descriptor. */
+struct item {
+	void		*sock;
+	int		 fd;
+	int		 check;		/* read ZMQ_EVENTS before sleeping */
+	int		 ready;		/* dispatch this turn */
+};
+
 struct timer {
 	uint64_t	 id;
 	uint64_t	 due;
@@ -34,7 +54,10 @@ struct timer {
 };
 
 struct loop {
-	zmq_pollitem_t	*items;
+	struct item	*items;
+	struct pollfd	*pfds;
+	size_t		*socks;		/* indexes of the socket items */
+	size_t		 nsocks;
 	struct handler	*handlers;
 	size_t		 n, cap;
 	struct timer	*timers;
@@ -92,6 +115,8 @@ loop_now_ms(void)
 
 /* One loop per process: the messages its handlers received. */
 static uint64_t messages;
+/* The loop that runs, for loop_note_sock_used. */
+static __thread struct loop *running;
 /* The deepest backlog reported in the current window. */
 static unsigned backlog;
 
@@ -106,6 +131,39 @@ loop_note_backlog(unsigned n)
 {
 	if (n > backlog)
 		backlog = n;
+}
+
+static void
+mark(void *sock, int check)
+{
+	struct loop *l = running;
+
+	if (l == NULL || sock == NULL)
+		return;
+	for (size_t k = 0; k < l->nsocks; k++)
+		if (l->items[l->socks[k]].sock == sock)
+			l->items[l->socks[k]].check = check;
+}
+
+/*
+ * This thread sent or received on sock: the operation may have taken in
+ * its fd's signal of a message it left unread, so look at its ZMQ_EVENTS
+ * before the loop sleeps.
+ */
+void
+loop_note_sock_used(void *sock)
+{
+	mark(sock, 1);
+}
+
+/*
+ * A receive on sock returned EAGAIN: it took in the fd's signal and found
+ * no message, so the fd will signal the next one (until a send on it).
+ */
+void
+loop_note_sock_drained(void *sock)
+{
+	mark(sock, 0);
 }
 
 uint64_t
@@ -152,7 +210,11 @@ loop_destroy(struct loop **lp)
 
 	if (lp == NULL || (l = *lp) == NULL)
 		return;
+	if (running == l)
+		running = NULL;
 	free(l->items);
+	free(l->pfds);
+	free(l->socks);
 	free(l->handlers);
 	free(l->timers);
 	free(l->before);
@@ -164,16 +226,22 @@ loop_destroy(struct loop **lp)
 static void
 add_item(struct loop *l, void *sock, int fd, loop_fn *fn, void *arg)
 {
+	size_t sz = sizeof(fd);
+
+	if (sock != NULL && zmq_getsockopt(sock, ZMQ_FD, &fd, &sz) < 0)
+		fatal("zmq_getsockopt ZMQ_FD");
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->items = xreallocarray(l->items, l->cap, sizeof(*l->items));
+		l->pfds = xreallocarray(l->pfds, l->cap, sizeof(*l->pfds));
+		l->socks = xreallocarray(l->socks, l->cap, sizeof(*l->socks));
 		l->handlers = xreallocarray(l->handlers, l->cap,
 		    sizeof(*l->handlers));
 	}
-	memset(&l->items[l->n], 0, sizeof(l->items[l->n]));
-	l->items[l->n].socket = sock;
-	l->items[l->n].fd = fd;
-	l->items[l->n].events = ZMQ_POLLIN;
+	/* a new socket may hold messages already: look before sleeping */
+	l->items[l->n] = (struct item){ sock, fd, sock != NULL, 0 };
+	if (sock != NULL)
+		l->socks[l->nsocks++] = l->n;
 	l->handlers[l->n] = (struct handler){ fn, arg, 0 };
 	l->n++;
 }
@@ -194,7 +262,7 @@ void
 loop_remove_sock(struct loop *l, void *sock)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i].socket == sock)
+		if (l->items[i].sock == sock)
 			l->handlers[i].dead = 1;
 }
 
@@ -202,7 +270,7 @@ void
 loop_remove_fd(struct loop *l, int fd)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i].socket == NULL && l->items[i].fd == fd)
+		if (l->items[i].sock == NULL && l->items[i].fd == fd)
 			l->handlers[i].dead = 1;
 }
 
@@ -256,9 +324,12 @@ compact(struct loop *l)
 {
 	size_t j = 0;
 
+	l->nsocks = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->handlers[i].dead)
 			continue;
+		if (l->items[i].sock != NULL)
+			l->socks[l->nsocks++] = j;
 		l->items[j] = l->items[i];
 		l->handlers[j++] = l->handlers[i];
 	}
@@ -370,13 +441,103 @@ coalesce_update(struct loop *l)
 	l->window_messages = messages;
 }
 
+/*
+ * A socket's ZMQ_EVENTS: 1 when a message waits, 0 if not, -1 once the
+ * context is terminated. Reading it takes in what its fd signalled.
+ */
+static int
+sock_readable(void *sock)
+{
+	int events;
+	size_t sz = sizeof(events);
+
+	if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz) < 0) {
+		if (errno == ETERM)
+			return -1;
+		fatal("zmq_getsockopt ZMQ_EVENTS");
+	}
+	return (events & ZMQ_POLLIN) != 0;
+}
+
+/* The sockets used since the last look: how many have a message. */
+static int
+look_at_used(struct loop *l)
+{
+	int ready = 0, rc;
+
+	for (size_t k = 0; k < l->nsocks; k++) {
+		struct item *it = &l->items[l->socks[k]];
+
+		if (!it->check)
+			continue;
+		it->check = 0;
+		if ((rc = sock_readable(it->sock)) < 0)
+			return -1;
+		if (rc == 1 && !it->ready) {
+			it->ready = 1;
+			ready++;
+		}
+	}
+	return ready;
+}
+
+/*
+ * One poll(2) over the first n items. A plain descriptor is ready on any
+ * event but POLLOUT and POLLPRI (as zmq_poll's POLLIN and POLLERR), a
+ * socket when its fd signalled and ZMQ_EVENTS then says a message waits.
+ */
+static int
+wait_items(struct loop *l, size_t n, long timeout)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		l->pfds[i] = (struct pollfd){ l->items[i].fd, POLLIN, 0 };
+	if (poll(l->pfds, (nfds_t)n, timeout > INT_MAX ? INT_MAX :
+	    (int)timeout) < 0) {
+		if (errno == EINTR)
+			return 0;
+		fatal("poll");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &l->items[i];
+		short re = l->pfds[i].revents;
+
+		if (re == 0 || it->ready)
+			continue;
+		if (it->sock == NULL)
+			it->ready = (re & ~(POLLOUT | POLLPRI)) != 0;
+		else if ((rc = sock_readable(it->sock)) < 0)
+			return -1;
+		else
+			it->ready = rc;
+	}
+	return 0;
+}
+
+static void
+dispatch(struct loop *l, size_t n)
+{
+	for (size_t i = 0; i < n && !l->stop; i++) {
+		if (!l->items[i].ready)
+			continue;
+		l->items[i].ready = 0;
+		/* a handler may leave messages for its next turn */
+		if (l->items[i].sock != NULL)
+			l->items[i].check = 1;
+		if (!l->handlers[i].dead)
+			l->handlers[i].fn(l, l->handlers[i].arg);
+	}
+}
+
 int
 loop_run(struct loop *l)
 {
+	running = l;
 	while (!l->stop) {
 		size_t n;
 		long timeout;
-		int rc;
+		int ready;
 
 		compact(l);
 		for (size_t i = 0; i < l->nbefore; i++)
@@ -391,23 +552,14 @@ loop_run(struct loop *l)
 
 			nanosleep(&ts, NULL);
 		}
-		rc = zmq_poll(l->items, (int)n, timeout);
+		if ((ready = look_at_used(l)) < 0 ||
+		    wait_items(l, n, ready > 0 ? 0 : timeout) < 0)
+			break;	/* the context is terminated */
 		l->iterations++;
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ETERM)
-				break;
-			fatal("zmq_poll");
-		}
-		for (size_t i = 0; i < n && rc > 0 && !l->stop; i++) {
-			if (!(l->items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
-				continue;
-			if (!l->handlers[i].dead)
-				l->handlers[i].fn(l, l->handlers[i].arg);
-		}
+		dispatch(l, n);
 		run_timers(l);
 		coalesce_update(l);
 	}
+	running = NULL;
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * One event loop per process, a thin layer over zmq_poll (the size of
- * Redis ae or CZMQ zloop): ZeroMQ sockets, raw fds (signalfd, listeners,
+ * One event loop per process, one poll(2) over ZeroMQ sockets' ZMQ_FDs
+ * and plain descriptors (the size of Redis ae or CZMQ zloop): ZeroMQ sockets, raw fds (signalfd, listeners,
  * the frontend's epoll fd), monotonic timers, and "before sleep" work that
  * runs once per iteration (group commit, reply flushing).
  */
@@ -39,6 +39,10 @@ uint64_t loop_wall_ms(void);
  * the process's loop coalesces wake-ups when they come fast (loop.c).
  */
 void	loop_note_messages(unsigned n);
+/* A send or receive on a loop socket: look at it before sleeping. */
+void	loop_note_sock_used(void *sock);
+/* A receive on it found nothing: its fd signals the next message. */
+void	loop_note_sock_drained(void *sock);
 /*
  * Report how many requests are in flight (the deepest of a window
  * counts): a deep backlog lowers the rates at which the loop coalesces.

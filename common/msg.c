@@ -47,6 +47,7 @@ msg_send_frames(void *sock, const uint8_t *ident, size_t ident_len,
 {
 	int more = payload != NULL ? ZMQ_SNDMORE : 0;
 
+	loop_note_sock_used(sock);
 	if (ident != NULL &&
 	    zmq_send(sock, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 		return -1;
@@ -98,6 +99,17 @@ has_more(void *sock)
 	return more;
 }
 
+/* Nothing to read: the socket's fd will signal the next message. */
+static int
+recv_failed(void *sock)
+{
+	if (errno == EAGAIN)
+		loop_note_sock_drained(sock);
+	else
+		loop_note_sock_used(sock);
+	return -1;
+}
+
 int
 msg_recv_header(void *sock, int router, uint8_t *ident, size_t *ident_len,
     size_t ident_cap, zmq_msg_t *hdr)
@@ -108,15 +120,16 @@ msg_recv_header(void *sock, int router, uint8_t *ident, size_t *ident_len,
 	if (router) {
 		n = zmq_recv(sock, ident, ident_cap, ZMQ_DONTWAIT);
 		if (n < 0)
-			return -1;
+			return recv_failed(sock);
 		*ident_len = (size_t)n > ident_cap ? ident_cap : (size_t)n;
 	}
 	zmq_msg_init(hdr);
 	/* with a ROUTER the identity came first: the rest is there */
 	if (zmq_msg_recv(hdr, sock, router ? 0 : ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(hdr);
-		return -1;
+		return recv_failed(sock);
 	}
+	loop_note_sock_used(sock);	/* more may wait */
 	loop_note_messages(1);
 	return 0;
 }

@@ -405,6 +405,7 @@ election_net_send(struct election_net *net, uint32_t sid,
 		fatalx("cannot encode a notification");
 	if (p == NULL)
 		return;
+	loop_note_sock_used(p->dealer);
 	if (zmq_send(p->dealer, buf, len, ZMQ_DONTWAIT) < 0) {
 		log_debug("notification to sid=%u dropped: %s", sid,
 		    zmq_strerror(errno));
@@ -428,6 +429,7 @@ election_net_reply(struct election_net *net, uint32_t sid,
 	 * ours to it may still be reconnecting (it restarted): answer there.
 	 */
 	snprintf(id, sizeof(id), "%u", sid);
+	loop_note_sock_used(net->router);
 	if (zmq_send(net->router, id, strlen(id), ZMQ_SNDMORE |
 	    ZMQ_DONTWAIT) < 0 ||
 	    zmq_send(net->router, buf, len, ZMQ_DONTWAIT) < 0) {

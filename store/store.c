@@ -126,7 +126,7 @@ install(struct store *s, const struct msg *m)
 
 /*
  * Read requests until none is pending or one group commit is full; the
- * socket stays readable for zmq_poll, so the rest waits a turn and ACK
+ * loop looks at the socket again, so the rest waits a turn and ACK
  * latency stays bounded under load.
  */
 static void
