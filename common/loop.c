@@ -8,7 +8,7 @@
  * first pass with timeout 0, then ZMQ_EVENTS per socket, each a getpid
  * and a poll of its signal fd, on each pass), ~25 per replicator turn;
  * unloaded, a write crosses ~10 turns. Here a socket's ZMQ_EVENTS is
- * read only when its fd signals, or when this process used the socket
+ * read only when its fd signals, or when this thread used the socket
  * since the last look (loop_note_sock_used): ZMQ_FD is edge-triggered, a
  * send or a receive may take in the signal of a message that then waits
  * unread.

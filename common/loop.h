@@ -1,8 +1,9 @@
 /*
- * One event loop per process, one poll(2) over ZeroMQ sockets' ZMQ_FDs
- * and plain descriptors (the size of Redis ae or CZMQ zloop): ZeroMQ sockets, raw fds (signalfd, listeners,
- * the frontend's epoll fd), monotonic timers, and "before sleep" work that
- * runs once per iteration (group commit, reply flushing).
+ * One event loop per process, one poll(2) a turn (the size of Redis ae
+ * or CZMQ zloop): ZeroMQ sockets (through their ZMQ_FDs), raw fds
+ * (signalfd, listeners, the frontend's epoll fd), monotonic timers, and
+ * "before sleep" work that runs once per iteration (group commit, reply
+ * flushing).
  */
 #ifndef CORRAL_COMMON_LOOP_H
 #define CORRAL_COMMON_LOOP_H
