@@ -94,6 +94,12 @@ struct supervisor {
 /* supervisor.c */
 int	supervisor_main(const struct supervisor_opts *);
 
+/*
+ * supervisor_tunables.c: the children's GLIBC_TUNABLES ("NAME=value",
+ * malloc'd) given the operator's value or NULL; NULL to keep it as it is.
+ */
+char	*supervisor_tunables(const char *current);
+
 /* supervisor_backoff.c: pure restart throttling */
 /* Next delay after prev_ms (0 = first crash): 100 ms doubling to 5 s. */
 int	supervisor_backoff_next(int prev_ms);

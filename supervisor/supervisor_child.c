@@ -101,16 +101,19 @@ envvar(const char *fmt, ...)
 	return xstrdup(buf);
 }
 
-/* environ without our private variables, plus this incarnation's. */
+/*
+ * environ without our private variables, plus this incarnation's and
+ * the malloc tunables (supervisor_tunables.c).
+ */
 static char **
 child_env(const struct supervisor_child *c)
 {
 	size_t n = 0, k = 0;
-	char **env;
+	char **env, *tunables = supervisor_tunables(getenv("GLIBC_TUNABLES"));
 
 	while (environ[n] != NULL)
 		n++;
-	env = xcalloc(n + 4, sizeof(*env));
+	env = xcalloc(n + 5, sizeof(*env));
 	for (size_t i = 0; i < n; i++) {
 		int skip = 0;
 
@@ -118,9 +121,14 @@ child_env(const struct supervisor_child *c)
 			if (strncmp(environ[i], private_env[j],
 			    strlen(private_env[j])) == 0)
 				skip = 1;
+		if (tunables != NULL &&
+		    strncmp(environ[i], "GLIBC_TUNABLES=", 15) == 0)
+			skip = 1;	/* replaced by its extended copy */
 		if (!skip)
 			env[k++] = xstrdup(environ[i]);
 	}
+	if (tunables != NULL)
+		env[k++] = tunables;
 	env[k++] = envvar("CORRAL_RUNDIR=%s", c->sv->rundir);
 	env[k++] = envvar("CORRAL_GENERATION=%" PRIu64, c->generation);
 	env[k++] = envvar("CORRAL_INSTANCE=%d", c->instance);

@@ -25,6 +25,11 @@ class FaultTest(harness.ServerTestCase):
             self.server.children()), 10, "all four children running")
         self.assertEqual(sorted(kids), sorted(harness.CORRAL_CHILDREN))
         self.assertEqual(len(set(kids.values())), 4)
+        # malloc asks for huge pages in every child (supervisor_tunables.c)
+        for name, pid in kids.items():
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
+            self.assertIn(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", env, name)
 
     def kill_under_load(self, name):
         load = WriteLoad(self.server, self.base, nclients=3, retry=True)
