@@ -332,11 +332,25 @@ class Workload:
             bad = [str(e)]
         for r in bad:
             problems.append("NOT LINEARIZABLE: %r" % (r,))
+            self._log_key_history(ops, getattr(r, "key", None))
         if require_ops:
             n_ok = sum(1 for o in self.history.of() if o.type == "ok")
             if n_ok == 0:
                 problems.append("the workload completed no operation")
         return problems
+
+    def _log_key_history(self, ops, key):
+        """The failing key's ops in invocation order, for the test log: a
+        verdict alone cannot be debugged after the run."""
+        kops = sorted((o for o in ops if o.key == key), key=lambda o: o.call)
+        if not kops:
+            return
+        t0 = kops[0].call
+        log("history of %s (%d ops; times in s from the first call):"
+            % (key, len(kops)))
+        for o in kops:
+            log("  %8.3f %8s  %r" % (o.call - t0, "-" if o.ret is None
+                                     else "%.3f" % (o.ret - t0), o))
 
     def summary(self):
         ops = self.history.of()
