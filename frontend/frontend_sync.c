@@ -262,6 +262,30 @@ frontend_sync_start(struct frontend *f)
 }
 
 /*
+ * Drop every write still waiting. A snapshot may hold writes we submitted
+ * whose commits we never saw: resubmitted after the load, they would be
+ * applied twice. Their clients have just been disconnected and see
+ * ConnectionLoss, as ZooKeeper's would: the write may or may not have
+ * happened, never twice.
+ */
+static void
+forget_pending(struct frontend *f)
+{
+	struct req_vec rv;
+
+	rv.n = 0;
+	rv.v = xcalloc(u64map_count(f->pending) + 1, sizeof(*rv.v));
+	u64map_foreach(f->pending, collect_unsent, &rv);
+	if (rv.n > 0)
+		log_info("dropping %zu writes of disconnected clients", rv.n);
+	for (size_t i = 0; i < rv.n; i++) {
+		u64map_del(f->pending, rv.v[i]->seq);
+		frontend_request_free(rv.v[i]);
+	}
+	free(rv.v);
+}
+
+/*
  * The store's log no longer reaches back to our tree (it installed a
  * leader's snapshot): load the tree again. Clients reconnect and their
  * setWatches tell them what they missed.
@@ -272,6 +296,7 @@ reload(struct frontend *f)
 	log_info("the store's log starts after our zxid=0x%llx: reloading "
 	    "the tree", (unsigned long long)sm_last_zxid(f->sm));
 	frontend_conn_close_all(f, "reloading the tree");
+	forget_pending(f);
 	f->live = 0;
 	frontend_sync_start(f);
 }

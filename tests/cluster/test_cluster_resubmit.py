@@ -11,7 +11,12 @@ leader drops it, it goes looking and re-syncs with the same leader), each
 with its own data. Then, on every node: no data appears twice (a create
 applied twice makes two sequential znodes), and every acknowledged create
 is there. Creates cut off by the re-sync (ConnectionLoss) may or may not
-have happened: they are allowed once, never twice."""
+have happened: they are allowed once, never twice.
+
+ResubmitSnapTest does the same through a leader that is frozen while the
+others elect a new one and write past a small committed-log window: the
+old leader re-syncs by a snapshot, its frontend reloads the tree, and the
+writes it was waiting for may be inside that snapshot."""
 
 import os
 import signal
@@ -27,11 +32,11 @@ IN_FLIGHT = 32
 
 
 class Creator:
-    """Sequential creates under one path, IN_FLIGHT at a time, counted."""
+    """Sequential creates under one path, in_flight at a time, counted."""
 
-    def __init__(self, zk, path):
+    def __init__(self, zk, path, in_flight=IN_FLIGHT):
         self.zk, self.path = zk, path
-        self.slots = threading.Semaphore(IN_FLIGHT)
+        self.slots = threading.Semaphore(in_flight)
         self.lock = threading.Lock()
         self.issued = 0
         self.acked = set()
@@ -64,17 +69,19 @@ class Creator:
 
 
 class ResubmitTest(ClusterTestCase):
-    def run_fault(self, fault):
-        """Creates through a follower while fault(follower, leader) makes
-        its replicator re-sync with the same leader; then the checks."""
+    in_flight = IN_FLIGHT
+
+    def run_fault(self, fault, through_leader=False):
+        """Creates through a follower (or the leader) while fault(node,
+        leader) makes that node's replicator re-sync; then the checks."""
         c = self.cluster
         lead = c.wait_ready(idxs=list(c.nodes))
-        f = [i for i in c.nodes if i != lead][0]
+        f = lead if through_leader else [i for i in c.nodes if i != lead][0]
         syncs_before = c.nodes[f].log_text().count("up to date at zxid")
         zk = self.node_client(f, timeout=30.0)
         path = "/resubmit-%s" % self._testMethodName
         zk.create(path, b"")
-        s = Creator(zk, path)
+        s = Creator(zk, path, self.in_flight)
         s.thread.start()
         try:
             wait_for(lambda: s.answered() >= 300, 30, "300 creates through "
@@ -113,6 +120,23 @@ class ResubmitTest(ClusterTestCase):
                 c.signal_child(f, "replicator", signal.SIGCONT)
         self.run_fault(freeze)
 
+    @skip_unless_corral()
+    def test_leader_frozen(self):
+        """The others elect a new leader, which commits what the frozen
+        one had proposed; the old leader wakes up, re-syncs (often by a
+        snapshot, which reloads its frontend's tree) and must not submit
+        those writes again."""
+        c = self.cluster
+
+        def freeze(lead, _):
+            others = [i for i in c.nodes if i != lead]
+            c.sigstop(lead)
+            try:
+                c.wait_ready(idxs=others)
+            finally:
+                c.sigcont(lead)
+        self.run_fault(freeze, through_leader=True)
+
     def check(self, s, path):
         c = self.cluster
         wait_for(lambda: s.answered() == s.issued, 30,
@@ -133,6 +157,45 @@ class ResubmitTest(ClusterTestCase):
             self.assertEqual(twice, {}, "node %d: creates applied twice" % i)
             self.assertEqual(s.acked - set(seen), set(),
                              "node %d: acknowledged creates lost" % i)
+
+class ResubmitSnapTest(ResubmitTest):
+    """A small committed-log window (as in test_cluster_sync's SNAP test):
+    the frozen leader falls out of it, re-syncs by a snapshot and its
+    frontend reloads the tree. Writes it had proposed are in that
+    snapshot when the new leader committed them: its frontend must not
+    submit them again (it did, and CI saw a write applied twice)."""
+    extra_cfg = {"corral.logRetain": "200", "snapCount": "200"}
+    # enough in flight that the freeze finds proposals the followers
+    # logged but the leader had not committed (32: 0 of 3 runs failed
+    # before the fix, 400: 1 of 3)
+    in_flight = 400
+
+    @skip_unless_corral()
+    def test_leader_frozen(self):
+        c = self.cluster
+
+        def freeze(lead, _):
+            others = [i for i in c.nodes if i != lead]
+            reloads = c.nodes[lead].log_text().count("reloading the tree")
+            c.sigstop(lead)
+            try:
+                c.wait_ready(idxs=others)
+                zo = self.node_client(others[0])
+                zo.ensure_path("/resubmit-snap-gap")
+                for a in [zo.create_async("/resubmit-snap-gap/g-", b"",
+                                          sequence=True)
+                          for _ in range(1000)]:
+                    a.get(timeout=30)
+            finally:
+                c.sigcont(lead)
+            wait_for(lambda: c.nodes[lead].log_text().count(
+                "reloading the tree") > reloads, 30,
+                "the old leader's frontend to reload its tree")
+        self.run_fault(freeze, through_leader=True)
+
+    test_follower_replicator_killed = None
+    test_follower_replicator_frozen = None
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
