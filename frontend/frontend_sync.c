@@ -168,12 +168,24 @@ struct req_vec {
 };
 
 static void
-collect_unsent(void *arg, uint64_t key, void *val)
+collect_pending(void *arg, uint64_t key, void *val)
 {
 	struct req_vec *rv = arg;
 
 	(void)key;
 	rv->v[rv->n++] = val;
+}
+
+/* Every write still waiting, in a vector the caller frees. */
+static struct req_vec
+pending_writes(struct frontend *f)
+{
+	struct req_vec rv;
+
+	rv.n = 0;
+	rv.v = xcalloc(u64map_count(f->pending) + 1, sizeof(*rv.v));
+	u64map_foreach(f->pending, collect_pending, &rv);
+	return rv;
 }
 
 static void
@@ -185,9 +197,7 @@ maybe_resubmit(struct frontend *f)
 	    sm_last_zxid(f->sm) < f->repl_start)
 		return;
 	f->resubmit = 0;
-	rv.n = 0;
-	rv.v = xcalloc(u64map_count(f->pending) + 1, sizeof(*rv.v));
-	u64map_foreach(f->pending, collect_unsent, &rv);
+	rv = pending_writes(f);
 	/* per-session order is submission order */
 	qsort(rv.v, rv.n, sizeof(*rv.v), by_seq);
 	if (rv.n > 0)
@@ -271,11 +281,8 @@ frontend_sync_start(struct frontend *f)
 static void
 forget_pending(struct frontend *f)
 {
-	struct req_vec rv;
+	struct req_vec rv = pending_writes(f);
 
-	rv.n = 0;
-	rv.v = xcalloc(u64map_count(f->pending) + 1, sizeof(*rv.v));
-	u64map_foreach(f->pending, collect_unsent, &rv);
 	if (rv.n > 0)
 		log_info("dropping %zu writes of disconnected clients", rv.n);
 	for (size_t i = 0; i < rv.n; i++) {

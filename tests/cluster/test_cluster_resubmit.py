@@ -133,9 +133,17 @@ class ResubmitTest(ClusterTestCase):
             c.sigstop(lead)
             try:
                 c.wait_ready(idxs=others)
+                thawed = self.while_leader_frozen(lead, others)
             finally:
                 c.sigcont(lead)
+            if thawed is not None:
+                thawed()
         self.run_fault(freeze, through_leader=True)
+
+    def while_leader_frozen(self, lead, others):
+        """Runs with the old leader frozen and a new one ready; returns
+        what to wait for once the old leader runs again, or None."""
+        return None
 
     def check(self, s, path):
         c = self.cluster
@@ -158,6 +166,7 @@ class ResubmitTest(ClusterTestCase):
             self.assertEqual(s.acked - set(seen), set(),
                              "node %d: acknowledged creates lost" % i)
 
+
 class ResubmitSnapTest(ResubmitTest):
     """A small committed-log window (as in test_cluster_sync's SNAP test):
     the frozen leader falls out of it, re-syncs by a snapshot and its
@@ -166,32 +175,22 @@ class ResubmitSnapTest(ResubmitTest):
     submit them again (it did, and CI saw a write applied twice)."""
     extra_cfg = {"corral.logRetain": "200", "snapCount": "200"}
     # enough in flight that the freeze finds proposals the followers
-    # logged but the leader had not committed (32: 0 of 3 runs failed
-    # before the fix, 400: 1 of 3)
+    # logged but the leader had not committed (before the fix, 32: 0 of
+    # 3 runs failed, 400: 1 of 8)
     in_flight = 400
 
-    @skip_unless_corral()
-    def test_leader_frozen(self):
+    def while_leader_frozen(self, lead, others):
         c = self.cluster
-
-        def freeze(lead, _):
-            others = [i for i in c.nodes if i != lead]
-            reloads = c.nodes[lead].log_text().count("reloading the tree")
-            c.sigstop(lead)
-            try:
-                c.wait_ready(idxs=others)
-                zo = self.node_client(others[0])
-                zo.ensure_path("/resubmit-snap-gap")
-                for a in [zo.create_async("/resubmit-snap-gap/g-", b"",
-                                          sequence=True)
-                          for _ in range(1000)]:
-                    a.get(timeout=30)
-            finally:
-                c.sigcont(lead)
-            wait_for(lambda: c.nodes[lead].log_text().count(
-                "reloading the tree") > reloads, 30,
-                "the old leader's frontend to reload its tree")
-        self.run_fault(freeze, through_leader=True)
+        # counted while it is frozen: its log cannot move meanwhile
+        reloads = c.nodes[lead].log_text().count("reloading the tree")
+        zo = self.node_client(others[0])
+        zo.ensure_path("/resubmit-snap-gap")
+        for a in [zo.create_async("/resubmit-snap-gap/g-", b"",
+                                  sequence=True) for _ in range(1000)]:
+            a.get(timeout=30)
+        return lambda: wait_for(lambda: c.nodes[lead].log_text().count(
+            "reloading the tree") > reloads, 30,
+            "the old leader's frontend to reload its tree")
 
     test_follower_replicator_killed = None
     test_follower_replicator_frozen = None
