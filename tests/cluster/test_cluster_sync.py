@@ -58,6 +58,14 @@ class SyncMixin:
             for r in rs:
                 r.get(timeout=120)
 
+    def survivor_client(self, victim):
+        """A client of every node but victim: one connected to the node
+        about to be killed would rightly get ConnectionLoss for a write in
+        flight, and these tests write without retrying."""
+        c = self.cluster
+        return self.client(hosts=c.hosts_of([i for i in c.nodes
+                                             if i != victim]))
+
     def wait_caught_up(self, i, leader):
         c = self.cluster
         return wait_for(lambda: c.zxid(i) is not None
@@ -103,10 +111,10 @@ class SyncDiffTest(SyncMixin, ClusterTestCase):
 
     def test_diff(self):
         c = self.cluster
-        kc = self.client()
-        self.write_many(kc, "/sync-diff-pre", 50)
         lead = c.wait_ready(idxs=list(c.nodes))
         f = [i for i in c.nodes if i != lead][0]
+        kc = self.survivor_client(f)
+        self.write_many(kc, "/sync-diff-pre", 50)
         self.wait_caught_up(f, lead)
         c.kill9(f)
         self.write_many(kc, "/sync-diff", DIFF_WRITES)
@@ -125,9 +133,9 @@ class SyncSnapTest(SyncMixin, ClusterTestCase):
     def test_snap(self):
         c = self.cluster
         n = snap_writes()
-        kc = self.client()
         lead = c.wait_ready(idxs=list(c.nodes))
         f = [i for i in c.nodes if i != lead][0]
+        kc = self.survivor_client(f)
         c.kill9(f)
         self.write_many(kc, "/sync-snap", n)
         self.rejoin_and_check_mode(f, "/sync-snap", n, "SNAP")
