@@ -63,10 +63,37 @@ CONN_RETRY = {"max_tries": -1, "delay": 0.05, "backoff": 1.5,
               "max_delay": 0.5}
 
 
+import collections  # noqa: E402
 import logging  # noqa: E402
+
+
+class _RecentLog(logging.Handler):
+    """The last kazoo records, shown only when a test fails: which server
+    a client dropped, and why, explains a ConnectionLoss."""
+
+    def __init__(self, n=60):
+        super().__init__(logging.INFO)
+        self.records = collections.deque(maxlen=n)
+        self.setFormatter(logging.Formatter(
+            "%(asctime)s.%(msecs)03d %(threadName)s %(message)s", "%H:%M:%S"))
+
+    def emit(self, record):
+        self.records.append(self.format(record))
+
+    def text(self):
+        return "\n".join(self.records)
+
+
+KAZOO_RECENT = _RecentLog()
 if not os.environ.get("CLUSTER_VERBOSE"):
-    # kazoo warns on every dropped connection: expected noise here
-    logging.getLogger("kazoo").setLevel(logging.ERROR)
+    # kazoo warns on every dropped connection: expected noise on stderr,
+    # kept in memory for a failure's report
+    _kl = logging.getLogger("kazoo")
+    _kl.setLevel(logging.INFO)
+    _kl.propagate = False
+    _kl.addHandler(KAZOO_RECENT)
+else:
+    logging.getLogger("kazoo").addHandler(KAZOO_RECENT)
 
 
 def is_zookeeper():
@@ -651,6 +678,27 @@ class ClusterTestCase(unittest.TestCase):
     def setUpClass(cls):
         cls.cluster = cls.make_cluster()
         cls.cluster.start()
+
+    def setUp(self):
+        KAZOO_RECENT.records.clear()
+        self.addCleanup(self._report_failure, self._failures())
+
+    def _failures(self):
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        return (len(getattr(result, "failures", ())) +
+                len(getattr(result, "errors", ())))
+
+    def _report_failure(self, before):
+        """On failure, what the clients and nodes said last (the temp dir
+        with the full logs is gone unless CORRAL_TEST_KEEP=1)."""
+        if self._failures() == before:
+            return
+        c = self.cluster
+        sys.stderr.write("\n=== %s failed: last kazoo messages (clients of "
+                         "%s)\n%s\n=== node logs\n%s\n"
+                         % (self.id(), ", ".join("node %d %s" % (i, n.host)
+                                                 for i, n in c.nodes.items()),
+                            KAZOO_RECENT.text() or "(none)", c.tails(n=25)))
 
     def client(self, **kw):
         c = self.cluster.client(**kw)

@@ -55,6 +55,7 @@ class SessionsTest(ClusterTestCase):
     nodes = 3
 
     def setUp(self):
+        super().setUp()
         self.ensure_all_up()
 
     def node_of_port(self, port):
