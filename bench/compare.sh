@@ -12,6 +12,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SHARED=${SHARED:-$REPO/../shared/bench}
+if [ ! -f "$SHARED/zkbench.c" ]; then
+	# a clone outside the team's tree has no ../shared next to it
+	echo "compare.sh: no zkbench.c in $SHARED; set SHARED to the shared bench folder" >&2
+	exit 2
+fi
 BUILD=${BUILD:-$REPO/build}
 OUT=${1:-$(mktemp -d /tmp/corral-bench.XXXXXX)}
 REPS=${REPS:-3}; DURATION=${DURATION:-10}; WARMUP=${WARMUP:-2}

@@ -12,6 +12,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 SHARED=${SHARED:-$REPO/../shared/bench}
+if [ ! -f "$SHARED/zkprobe.py" ]; then
+	# a clone outside the team's tree has no ../shared next to it
+	echo "failover.sh: no zkprobe.py in $SHARED; set SHARED to the shared bench folder" >&2
+	exit 2
+fi
 BUILD=${BUILD:-$REPO/build}
 OUT=${1:-$(mktemp -d /tmp/corral-failover.XXXXXX)}
 REPS=${REPS:-3}
