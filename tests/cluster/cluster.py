@@ -85,15 +85,12 @@ class _RecentLog(logging.Handler):
 
 
 KAZOO_RECENT = _RecentLog()
+_kazoo_log = logging.getLogger("kazoo")
+_kazoo_log.setLevel(logging.INFO)
+_kazoo_log.addHandler(KAZOO_RECENT)
 if not os.environ.get("CLUSTER_VERBOSE"):
-    # kazoo warns on every dropped connection: expected noise on stderr,
-    # kept in memory for a failure's report
-    _kl = logging.getLogger("kazoo")
-    _kl.setLevel(logging.INFO)
-    _kl.propagate = False
-    _kl.addHandler(KAZOO_RECENT)
-else:
-    logging.getLogger("kazoo").addHandler(KAZOO_RECENT)
+    # kazoo warns on every dropped connection: expected noise on stderr
+    _kazoo_log.propagate = False
 
 
 def is_zookeeper():
